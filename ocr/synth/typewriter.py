@@ -1,0 +1,130 @@
+"""A typewriter: fixed pitch, worn ribbon, misaligned type bars, carbon copies.
+
+Every key has its own small systematic offset and force (the type bars of a
+real machine are bent differently) plus a random jitter per strike. Ink
+opacity drifts along the page with ribbon wear and varies per strike; dirty
+type slugs fill the counters of round letters; some strikes are faint or
+broken, a few double-struck. A carbon copy is the same strike through carbon
+paper: blurred, lighter, grainier and tinted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from ocr.synth.fonts import GlyphSource
+from ocr.synth.ink import InkCanvas, blur, pad
+from ocr.synth.layout import LineSpec
+
+RIBBON_BLACK = np.array([0.10, 0.10, 0.12], np.float32)
+RIBBON_VIOLET = np.array([0.30, 0.22, 0.45], np.float32)
+CARBON_BLUE = np.array([0.32, 0.34, 0.58], np.float32)
+CARBON_VIOLET = np.array([0.40, 0.30, 0.55], np.float32)
+CARBON_BLACK = np.array([0.22, 0.22, 0.24], np.float32)
+_ROUND_KEYS = "оаедбвзрфюяэОАДБВРФЮЯЭ0689%@ёЁ"
+
+
+@dataclass
+class Typewriter:
+    source: GlyphSource
+    cell: float                    # pitch in pixels
+    left: float                    # x of column 0, pixels
+    color: np.ndarray
+    opacity: float                 # mean ribbon opacity on this page
+    ink_jitter: float
+    baseline_jitter: float         # px
+    broken_p: float
+    double_strike_p: float
+    carbon: bool
+    spread: float                  # blur sigma of the ink, px
+    rng: np.random.Generator
+    key_offset: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    dirty_keys: frozenset[str] = frozenset()
+    _filled: dict[str, np.ndarray] = field(default_factory=dict)
+    _wear: float = 1.0
+
+    @classmethod
+    def for_document(cls, source: GlyphSource, *, cell: float, left: float, color: np.ndarray,
+                     opacity: float, ink_jitter: float, baseline_jitter: float, broken_p: float,
+                     double_strike_p: float, filled_counters_p: float, carbon: bool, spread: float,
+                     doc_rng: np.random.Generator, rng: np.random.Generator) -> Typewriter:
+        cap = source.metrics()[0]
+        keys = sorted(set(_ROUND_KEYS) | set("абвгдежзийклмнопрстуфхцчшщъыьэюя.,-"))
+        key_offset = {k: (float(doc_rng.normal(0, 0.03 * cap)), float(doc_rng.normal(0, 0.035 * cap)),
+                          float(np.clip(doc_rng.normal(1.0, 0.08), 0.8, 1.15))) for k in keys}
+        dirty = frozenset(k for k in _ROUND_KEYS if doc_rng.random() < filled_counters_p)
+        return cls(source, cell, left, color, opacity, ink_jitter, baseline_jitter, broken_p,
+                   double_strike_p, carbon, spread, rng, key_offset, dirty)
+
+    def x_of(self, column: float) -> float:
+        return self.left + column * self.cell
+
+    def new_line(self) -> None:
+        """Ribbon wear drifts slowly from line to line."""
+        self._wear = float(np.clip(self._wear + self.rng.normal(0, 0.03), 0.8, 1.1))
+
+    def type_line(self, canvas: InkCanvas, spec: LineSpec, baseline: float, *,
+                  owners_of: callable) -> None:
+        """Type ``spec`` with its first character at column ``spec.col``; ``owners_of(i)`` names regions."""
+        self.new_line()
+        for i, ch in enumerate(spec.text):
+            if ch != " ":
+                self.strike(canvas, ch, spec.col + i, baseline, owners_of(i))
+
+    def overtype(self, canvas: InkCanvas, char: str, column: int, baseline: float,
+                 owners: list[str]) -> None:
+        self.strike(canvas, char, column, baseline, owners)
+
+    def strike(self, canvas: InkCanvas, ch: str, column: float, baseline: float,
+               owners: list[str]) -> None:
+        rng = self.rng
+        glyph = self.source.glyph(ch)
+        if glyph.alpha.size <= 1:
+            return
+        dx_key, dy_key, force = self.key_offset.get(ch, (0.0, 0.0, 1.0))
+        shape = self._filled_shape(ch, glyph.alpha) if ch in self.dirty_keys else glyph.alpha
+        margin = int(np.ceil(self.spread * 3)) + 2
+        shape = pad(shape, margin)
+        if rng.random() < self.broken_p:
+            shape = self._break(shape)
+        opacity = self.opacity * self._wear * force * float(rng.normal(1.0, self.ink_jitter))
+        opacity = float(np.clip(opacity, 0.25, 1.0))
+        alpha = shape * opacity
+        if rng.random() < 0.06:                     # ribbon half off the type: top or bottom faint
+            ramp = np.linspace(1.0, 0.35, alpha.shape[0], dtype=np.float32)
+            alpha *= (ramp if rng.random() < 0.5 else ramp[::-1])[:, None]
+        alpha = alpha * (0.82 + 0.18 * rng.random(alpha.shape, dtype=np.float32))
+        alpha = blur(alpha, self.spread)
+        if self.carbon:
+            alpha = np.clip(alpha * (0.7 + 0.6 * rng.random(alpha.shape, dtype=np.float32)), 0, 1)
+        adv = glyph.advance
+        x = self.x_of(column) + (self.cell - adv) / 2 + dx_key + rng.normal(0, 0.02 * self.cell)
+        y = baseline + dy_key + rng.normal(0, self.baseline_jitter)
+        px, py = int(round(x + glyph.dx - margin)), int(round(y + glyph.dy - margin))
+        canvas.paint(alpha, px, py, self.color, shape=shape, text=True, typed=True, owners=owners)
+        if rng.random() < self.double_strike_p:
+            ox, oy = int(rng.choice([-2, -1, 1, 2])), int(rng.choice([-1, 0, 1]))
+            canvas.paint(alpha * 0.45, px + ox, py + oy, self.color, shape=shape * 0.45,
+                         text=True, typed=True, owners=owners)
+
+    def _filled_shape(self, ch: str, alpha: np.ndarray) -> np.ndarray:
+        filled = self._filled.get(ch)
+        if filled is None:
+            k = max(3, int(round(alpha.shape[0] * 0.12)) | 1)
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+            closed = cv2.morphologyEx(pad(alpha, k), cv2.MORPH_CLOSE, kernel)[k:-k, k:-k]
+            filled = np.maximum(alpha, closed * 0.9)
+            self._filled[ch] = filled
+        return filled
+
+    def _break(self, shape: np.ndarray) -> np.ndarray:
+        """Faded strokes: thin the glyph and punch gaps into it."""
+        rng = self.rng
+        h, w = shape.shape
+        holes = cv2.GaussianBlur(rng.random((h, w), dtype=np.float32), (0, 0), max(1.0, h / 14))
+        holes = (holes - holes.mean()) / max(float(holes.std()), 1e-6)
+        keep = np.clip(1.2 - np.maximum(holes, 0) * 0.9, 0, 1)
+        thin = cv2.erode(shape, np.ones((2, 2), np.uint8)) if rng.random() < 0.5 else shape
+        return thin * keep
