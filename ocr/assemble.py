@@ -1,0 +1,129 @@
+"""Assembly: turn the layout and the recognised text into regions and markup.
+
+Deletions become character spans of their typed line (the words under the
+strike); insertions are anchored after the struck words they stand over, or
+else at the word boundary nearest to their centre; notes, ticks and stamps
+take their place between typed lines by height on the page.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ocr import markup
+from ocr.layout import Layout
+from ocr.model import Box, Region
+from ocr.recognize import RowText
+
+MapBox = Callable[[Box], Box]
+
+
+@dataclass(frozen=True)
+class Assembled:
+    regions: tuple[Region, ...]
+    markup: str
+
+
+def _span_of(row: RowText, x0: int, x1: int) -> tuple[int, int] | None:
+    """Character span of the words whose centres fall inside [x0, x1)."""
+    hits = [off for w, off in zip(row.words, row.word_offsets()) if x0 <= w.box.center[0] < x1]
+    return (hits[0][0], hits[-1][1]) if hits else None
+
+
+def _anchor(row: RowText, x: float) -> int:
+    """Offset of the word boundary nearest to ``x``: before, between or after words."""
+    if not row.words:
+        return 0
+    offsets = row.word_offsets()
+    candidates = [(row.words[0].box.x0, 0)]
+    for (w, (_, end)), nxt in zip(zip(row.words, offsets), row.words[1:] + (None,)):
+        right = (w.box.x1 + nxt.box.x0) / 2 if nxt is not None else w.box.x1
+        candidates.append((right, end))
+    return min(candidates, key=lambda c: abs(c[0] - x))[1]
+
+
+def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_source: MapBox) -> Assembled:
+    regions: list[Region] = []
+    line_ids = [f"l{i + 1}" for i in range(len(layout.rows))]
+    spans: dict[int, list[tuple[int, int, str]]] = {i: [] for i in range(len(rows))}  # (pos, order, text)
+
+    for i, (row, text) in enumerate(zip(layout.rows, rows)):
+        regions.append(Region(id=line_ids[i], kind="typed_line", box=to_source(row.box), text=text.text,
+                              conf=text.conf, words=tuple(_words_to_source(text, to_source))))
+
+    deletions_by_row: dict[int, list[tuple[Box, tuple[int, int]]]] = {}
+    for n, strike in enumerate(layout.strikes, 1):
+        span = _span_of(rows[strike.row], strike.box.x0, strike.box.x1)
+        taken = deletions_by_row.get(strike.row, [])
+        if span is None or any(s[0] < span[1] and span[0] < s[1] for _, s in taken):
+            continue  # nothing under it, or the same words struck twice
+        deletions_by_row.setdefault(strike.row, []).append((strike.box, span))
+        text = rows[strike.row].text[span[0]:span[1]]
+        regions.append(Region(id=f"d{n}", kind="deletion", box=to_source(strike.box), text=text,
+                              conf=rows[strike.row].conf, line=line_ids[strike.row], span=span,
+                              deletion_kind=strike.kind))
+        spans[strike.row] += [(span[0], 0, markup.STRIKE), (span[1], 1, markup.STRIKE)]
+
+    loose: list[tuple[float, str]] = []  # (y, markup line) of notes, ticks and stamps
+    for n, (block, text) in enumerate(zip(layout.hand, hands), 1):
+        box = to_source(block.box)
+        if block.kind == "insertion" and block.row is not None and text.text:
+            row_text = rows[block.row]
+            offset = _anchor(row_text, block.box.center[0])
+            for del_box, span in deletions_by_row.get(block.row, []):
+                overlap = min(del_box.x1, block.box.x1) - max(del_box.x0, block.box.x0)
+                if overlap > 0.3 * min(block.box.width, del_box.width):
+                    offset = span[1]
+            regions.append(Region(id=f"i{n}", kind="insertion", box=box, text=text.text, conf=text.conf,
+                                  line=line_ids[block.row], offset=offset))
+            spans[block.row].append((offset, 2, f" <sup>{text.text}</sup>"))
+        elif block.kind == "checkmark":
+            regions.append(Region(id=f"c{n}", kind="checkmark", box=box, text=markup.TICK, conf=0.5))
+            loose.append((block.box.center[1], markup.TICK))
+        elif text.text:
+            kind = "signature" if block.kind == "signature" else "margin_note"
+            regions.append(Region(id=f"n{n}", kind=kind, box=box, text=text.text, conf=text.conf))
+            loose.append((block.box.center[1], f"<note>{text.text}</note>"))
+    for n, stamp in enumerate(layout.stamps, 1):
+        regions.append(Region(id=f"s{n}", kind="stamp", box=to_source(stamp), text="", conf=0.0))
+        loose.append((stamp.center[1], "<stamp></stamp>"))
+
+    typed = [(row.box.center[1], _line_markup(text.text, spans[i])) for i, (row, text) in
+             enumerate(zip(layout.rows, rows))]
+    return Assembled(regions=tuple(regions), markup=_page_markup(typed, loose, layout))
+
+
+def _words_to_source(text: RowText, to_source: MapBox):
+    from ocr.model import Word
+
+    return [Word(w.text, to_source(w.box), w.conf) for w in text.words]
+
+
+def _line_markup(text: str, marks: list[tuple[int, int, str]]) -> str:
+    out, pos = [], 0
+    for at, _, tag in sorted(marks):
+        out.append(text[pos:at])
+        out.append(tag)
+        pos = at
+    out.append(text[pos:])
+    line = "".join(out).strip()
+    return line or " "
+
+
+def _page_markup(typed: list[tuple[float, str]], loose: list[tuple[float, str]], layout: Layout) -> str:
+    """Lines in reading order; an empty line where the gap between typed lines
+    is much wider than usual (a paragraph break)."""
+    gaps = np.diff([y for y, _ in typed]) if len(typed) > 1 else np.array([])
+    usual = float(np.median(gaps)) if gaps.size else 0.0
+    lines: list[str] = []
+    previous_y = None
+    for y, text in sorted(typed + loose, key=lambda item: item[0]):
+        if previous_y is not None and usual and y - previous_y > 1.6 * usual and lines and lines[-1] != "":
+            lines.append("")
+        lines.append(text)
+        previous_y = y
+    rendered = "\n".join(lines)
+    markup.parse(rendered)  # what we write must be valid markup
+    return rendered

@@ -1,0 +1,399 @@
+"""Layout analysis of a deskewed, binarised typescript page.
+
+Tells typed lines from handwriting by the typewriter's one unmistakable
+property: fixed pitch. Characters of a typed line sit on a grid of cells
+``phase + k * pitch``; handwriting does not. From the rows of glyph-sized
+connected components we measure the pitch, keep the rows whose glyph centres
+lock onto a grid as typed lines, and treat all other ink as handwriting,
+stamps or noise. Handwriting in the gap above a typed line is an insertion
+anchored to that line; elsewhere it is a note. Within typed lines, pen
+strikes are found as ink in the gaps between character cells, over-typing as
+cells with far more ink than their neighbours.
+
+Everything here is in pixels of the deskewed page; the pipeline maps boxes
+back to the source image.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from ocr.model import Box
+
+HandKind = Literal["insertion", "margin_note", "signature", "checkmark"]
+
+
+@dataclass(frozen=True)
+class Components:
+    """Connected components of a binary image (label 0 is background)."""
+
+    labels: np.ndarray  # int32, same shape as the image
+    boxes: np.ndarray  # (n, 4) x0, y0, x1, y1 (exclusive), row i = label i
+    areas: np.ndarray  # (n,)
+
+    @property
+    def heights(self) -> np.ndarray:
+        return self.boxes[:, 3] - self.boxes[:, 1]
+
+    @property
+    def widths(self) -> np.ndarray:
+        return self.boxes[:, 2] - self.boxes[:, 0]
+
+    def box(self, label: int) -> Box:
+        return Box(*(int(v) for v in self.boxes[label]))
+
+    def enclosing(self, labels) -> Box:
+        b = self.boxes[np.asarray(list(labels), dtype=int)]
+        return Box(int(b[:, 0].min()), int(b[:, 1].min()), int(b[:, 2].max()), int(b[:, 3].max()))
+
+
+@dataclass(frozen=True)
+class TypedRow:
+    box: Box
+    members: tuple[int, ...]  # component labels
+    baseline: int
+    char_height: float
+    phase: float  # x of a cell centre: cells are phase + k * pitch
+    coherence: float
+
+
+@dataclass(frozen=True)
+class Strike:
+    row: int  # index into Layout.rows
+    box: Box
+    kind: Literal["pen", "overtype"]
+    stroke: tuple[int, ...] = ()  # labels of components that are the pen stroke itself
+
+
+@dataclass(frozen=True)
+class HandBlock:
+    box: Box
+    members: tuple[int, ...]
+    kind: HandKind
+    row: int | None = None  # for insertions: the typed row below
+
+
+@dataclass(frozen=True)
+class Layout:
+    components: Components
+    pitch: float
+    char_height: float
+    rows: tuple[TypedRow, ...]
+    strikes: tuple[Strike, ...]
+    hand: tuple[HandBlock, ...]
+    stamps: tuple[Box, ...]
+    column: Box | None  # the typed text column
+    measures: dict = field(default_factory=dict)
+
+
+def components_of(binary: np.ndarray) -> Components:
+    """Connected components (8-connected) of a boolean/0-255 ink mask."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary.astype(np.uint8), connectivity=8)
+    boxes = np.stack([stats[:, 0], stats[:, 1], stats[:, 0] + stats[:, 2], stats[:, 1] + stats[:, 3]], axis=1)
+    return Components(labels=labels, boxes=boxes.astype(np.int32), areas=stats[:, 4].astype(np.int64))
+
+
+def estimate_char_height(comps: Components, *, dpi: int) -> float:
+    """Median height of glyph-sized components (capitals and ascender letters dominate)."""
+    prior = dpi * 0.1  # about 2.5 mm: typewriter capitals at 10-12 cpi
+    h, w = comps.heights[1:], comps.widths[1:]
+    glyph = (h > 0.5 * prior) & (h < 1.8 * prior) & (w < 2.0 * prior) & (w > 0.15 * prior)
+    return float(np.median(h[glyph])) if glyph.sum() >= 10 else prior
+
+
+def _glyph_mask(comps: Components, char_height: float) -> np.ndarray:
+    h, w, a = comps.heights, comps.widths, comps.areas
+    mask = (h >= 0.35 * char_height) & (h <= 1.7 * char_height) & (w <= 1.6 * char_height) & (a >= 0.04 * char_height ** 2)
+    mask[0] = False
+    return mask
+
+
+def _rows_by_profile(comps: Components, labels: np.ndarray, char_height: float) -> list[np.ndarray]:
+    """Group components into rows by peaks of a y-centre histogram."""
+    if labels.size == 0:
+        return []
+    height = int(comps.boxes[:, 3].max()) + 1
+    yc = (comps.boxes[labels, 1] + comps.boxes[labels, 3]) / 2
+    hist = np.bincount(np.clip(yc.astype(int), 0, height - 1), minlength=height).astype(float)
+    sigma = max(char_height * 0.3, 1.0)
+    k = int(3 * sigma) * 2 + 1
+    smooth = cv2.GaussianBlur(hist.reshape(-1, 1), (1, k), sigma).ravel()
+    peaks = []
+    radius = int(char_height * 0.75)
+    for y in np.argsort(-smooth):
+        if smooth[y] < 0.5:
+            break
+        if all(abs(y - p) > radius for p in peaks):
+            peaks.append(int(y))
+    peaks.sort()
+    rows = []
+    assigned = np.full(labels.size, -1)
+    for i, p in enumerate(peaks):
+        near = np.abs(yc - p) <= char_height * 0.6
+        take = near & ((assigned < 0) | (np.abs(yc - p) < np.abs(yc - np.take(peaks, np.maximum(assigned, 0)))))
+        assigned[take] = i
+    for i in range(len(peaks)):
+        members = labels[assigned == i]
+        if members.size:
+            rows.append(members)
+    return rows
+
+
+def _coherence(xc: np.ndarray, pitch: float) -> tuple[float, float]:
+    """Mean resultant length and phase of x-centres on a grid of ``pitch``."""
+    z = np.exp(2j * np.pi * xc / pitch).mean()
+    phase = (np.angle(z) / (2 * np.pi) * pitch) % pitch
+    return float(abs(z)), float(phase)
+
+
+def estimate_pitch(comps: Components, rows: list[np.ndarray], *, dpi: int) -> float:
+    """The typewriter pitch: the grid spacing on which row glyph centres lock best.
+
+    Searched between 13 and 9 characters per inch (elite to pica and a little
+    beyond), so that half the pitch, which fits any grid too, is out of range.
+    """
+    candidates = np.linspace(dpi / 13.0, dpi / 9.0, 120)
+    best, best_score = float(dpi / 10), -1.0
+    for pitch in candidates:
+        score = 0.0
+        for members in rows:
+            if members.size < 4:
+                continue
+            xc = (comps.boxes[members, 0] + comps.boxes[members, 2]) / 2
+            r, _ = _coherence(xc, pitch)
+            score += members.size * r * r
+        if score > best_score:
+            best, best_score = float(pitch), score
+    return best
+
+
+def find_typed_rows(comps: Components, *, char_height: float, pitch: float,
+                    min_coherence: float = 0.55) -> tuple[list[TypedRow], list[np.ndarray]]:
+    """Split component rows into typed rows (grid-locked) and the rest."""
+    glyphs = np.flatnonzero(_glyph_mask(comps, char_height))
+    typed, other = [], []
+    for members in _rows_by_profile(comps, glyphs, char_height):
+        xc = (comps.boxes[members, 0] + comps.boxes[members, 2]) / 2
+        r, phase = _coherence(xc, pitch)
+        heights = comps.heights[members]
+        if members.size >= 3 and r >= min_coherence:
+            box = comps.enclosing(members)
+            baseline = int(np.median(comps.boxes[members, 3]))
+            typed.append(TypedRow(box=box, members=tuple(int(m) for m in members), baseline=baseline,
+                                  char_height=float(np.median(heights)), phase=phase, coherence=r))
+        else:
+            other.append(members)
+    return _merge_overlapping(comps, typed, pitch), other
+
+
+def _merge_overlapping(comps: Components, rows: list[TypedRow], pitch: float) -> list[TypedRow]:
+    """One typed line found as two rows (capitals and descenders peak apart): merge them."""
+    rows = sorted(rows, key=lambda r: r.baseline)
+    merged: list[TypedRow] = []
+    for row in rows:
+        if merged and abs(row.baseline - merged[-1].baseline) < 0.6 * row.char_height:
+            prev = merged.pop()
+            members = tuple(sorted(set(prev.members) | set(row.members)))
+            xc = (comps.boxes[list(members), 0] + comps.boxes[list(members), 2]) / 2
+            r, phase = _coherence(xc, pitch)
+            row = TypedRow(box=comps.enclosing(members), members=members,
+                           baseline=int(np.median(comps.boxes[list(members), 3])),
+                           char_height=max(prev.char_height, row.char_height), phase=phase, coherence=r)
+        merged.append(row)
+    return merged
+
+
+def attach_to_rows(comps: Components, rows: list[TypedRow], *, pitch: float,
+                   exclude: np.ndarray) -> list[TypedRow]:
+    """Give each typed row every component centred in its band: punctuation,
+    broken or merged glyphs and pen strokes through the words."""
+    if not rows:
+        return rows
+    yc = (comps.boxes[:, 1] + comps.boxes[:, 3]) / 2
+    h = comps.heights
+    out = []
+    for row in rows:
+        top = row.baseline - 1.2 * row.char_height
+        bottom = row.baseline + 0.45 * row.char_height
+        inside = ((yc >= top) & (yc <= bottom) & (h <= 2.2 * row.char_height)
+                  & (comps.boxes[:, 0] >= row.box.x0 - 1.5 * pitch) & (comps.boxes[:, 2] <= row.box.x1 + 1.5 * pitch)
+                  & ~exclude)
+        inside[0] = False
+        members = sorted(set(row.members) | set(np.flatnonzero(inside).tolist()))
+        out.append(TypedRow(box=comps.enclosing(members), members=tuple(members), baseline=row.baseline,
+                            char_height=row.char_height, phase=row.phase, coherence=row.coherence))
+    return out
+
+
+def row_mask(comps: Components, row: TypedRow) -> np.ndarray:
+    """Boolean mask, in the row box's coordinates, of the row's own ink."""
+    b = row.box
+    crop = comps.labels[b.y0:b.y1, b.x0:b.x1]
+    return np.isin(crop, np.asarray(row.members))
+
+
+def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float,
+                 pen_min_gaps: int = 3, overtype_ratio: float = 1.5) -> list[Strike]:
+    """Pen strikes (ink across the gaps between character cells, mid-height) and
+    over-typed words (cells much denser than the row's median cell)."""
+    strikes: list[Strike] = []
+    for index, row in enumerate(rows):
+        mask = row_mask(comps, row)
+        b = row.box
+        ch = row.char_height
+        base = row.baseline - b.y0
+        mid0, mid1 = int(max(base - 0.62 * ch, 0)), int(max(base - 0.12 * ch, 1))
+        mid = mask[mid0:mid1]
+        first = int(np.floor((b.x0 - row.phase) / pitch))
+        last = int(np.ceil((b.x1 - row.phase) / pitch))
+        half_window = max(int(0.07 * pitch), 1)
+        gaps = []
+        for k in range(first, last + 1):
+            xb = int(round(row.phase + (k + 0.5) * pitch)) - b.x0
+            lo, hi = max(xb - half_window, 0), min(xb + half_window + 1, mask.shape[1])
+            gaps.append(hi > lo and bool(mid[:, lo:hi].any(axis=0).all()))
+        for start, stop in _runs(gaps):
+            if stop - start >= pen_min_gaps:
+                x0 = int(row.phase + (first + start + 0.5) * pitch)
+                x1 = int(row.phase + (first + stop - 0.5) * pitch)
+                strikes.append(Strike(row=index, box=Box(x0, b.y0, x1, b.y1), kind="pen"))
+        # over-typing: per-cell ink, words = runs of inked cells
+        cells = []
+        for k in range(first, last + 1):
+            x0 = int(round(row.phase + (k - 0.5) * pitch)) - b.x0
+            x1 = int(round(row.phase + (k + 0.5) * pitch)) - b.x0
+            x0, x1 = max(x0, 0), min(x1, mask.shape[1])
+            cells.append(int(mask[:, x0:x1].sum()) if x1 > x0 else 0)
+        cells_arr = np.asarray(cells, dtype=float)
+        inked = cells_arr > 0.05 * ch * pitch
+        if inked.sum() < 4:
+            continue
+        median = float(np.median(cells_arr[inked]))
+        for start, stop in _runs(list(inked)):
+            if stop - start < 2:
+                continue
+            density = cells_arr[start:stop].mean() / median
+            x0 = int(row.phase + (first + start - 0.5) * pitch)
+            x1 = int(row.phase + (first + stop - 0.5) * pitch)
+            covered = any(s.row == index and s.box.x0 < x1 and s.box.x1 > x0 for s in strikes)
+            if density >= overtype_ratio and not covered:
+                strikes.append(Strike(row=index, box=Box(x0, b.y0, x1, b.y1), kind="overtype"))
+    return strikes
+
+
+def _runs(flags: list[bool]) -> list[tuple[int, int]]:
+    """[start, stop) of each run of True."""
+    runs, start = [], None
+    for i, flag in enumerate(list(flags) + [False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            runs.append((start, i))
+            start = None
+    return runs
+
+
+def find_stamps(comps: Components, *, char_height: float, max_fill: float = 0.3) -> list[Box]:
+    """Stamp borders: large, hollow components (rectangular frames or rings)."""
+    stamps = []
+    for label in range(1, len(comps.areas)):
+        w, h = int(comps.widths[label]), int(comps.heights[label])
+        if w >= 4 * char_height and h >= 2.5 * char_height and w <= 30 * char_height:
+            fill = comps.areas[label] / float(w * h)
+            if fill <= max_fill and h <= 15 * char_height:
+                stamps.append(comps.box(label))
+    return stamps
+
+
+def group_handwriting(comps: Components, labels: np.ndarray, *, char_height: float) -> list[np.ndarray]:
+    """Cluster handwriting components into words and phrases by proximity."""
+    if labels.size == 0:
+        return []
+    keep = np.zeros(len(comps.areas), dtype=np.uint8)
+    keep[labels] = 1
+    mask = keep[comps.labels]
+    gap_x, gap_y = max(int(char_height * 0.9), 1), max(int(char_height * 0.25), 1)
+    joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * gap_x + 1, 2 * gap_y + 1)))
+    _, groups = cv2.connectedComponents(joined, connectivity=8)
+    # the group of a component: the group label under its first pixel
+    ys, xs = comps.boxes[labels, 1], comps.boxes[labels, 0]
+    group_of = np.empty(labels.size, dtype=np.int64)
+    for i, label in enumerate(labels):
+        b = comps.boxes[label]
+        crop = comps.labels[b[1]:b[3], b[0]:b[2]] == label
+        yy, xx = np.nonzero(crop)
+        group_of[i] = groups[b[1] + yy[0], b[0] + xx[0]]
+    del ys, xs
+    return [labels[group_of == g] for g in np.unique(group_of)]
+
+
+def classify_hand(comps: Components, members: np.ndarray, rows: list[TypedRow], *,
+                  column: Box | None, char_height: float) -> HandBlock:
+    """An insertion when it sits in the gap just above a typed row inside the
+    text column, a tick when it is one small stroke, otherwise a note."""
+    box = comps.enclosing(members)
+    cx, cy = box.center
+    inside_column = column is not None and column.x0 - char_height <= cx <= column.x1 + char_height
+    if inside_column:
+        below = [i for i, r in enumerate(rows) if r.box.y0 >= cy - 0.2 * char_height]
+        if below:
+            i = min(below, key=lambda j: rows[j].box.y0)
+            row = rows[i]
+            above_ok = i == 0 or cy > rows[i - 1].baseline - 0.2 * char_height
+            line_gap = row.baseline - (rows[i - 1].baseline if i else row.baseline - 3 * char_height)
+            if above_ok and row.box.y0 - box.y1 <= max(0.9 * line_gap, 1.5 * char_height):
+                return HandBlock(box=box, members=tuple(int(m) for m in members), kind="insertion", row=i)
+    if members.size <= 2 and box.width <= 2.5 * char_height and box.height <= 2.5 * char_height:
+        return HandBlock(box=box, members=tuple(int(m) for m in members), kind="checkmark")
+    kind: HandKind = "margin_note"
+    if box.height >= 1.8 * char_height and members.size <= 6:
+        kind = "signature"
+    return HandBlock(box=box, members=tuple(int(m) for m in members), kind=kind)
+
+
+def _substantial(comps: Components, members: np.ndarray, char_height: float) -> bool:
+    """Enough ink to be writing rather than specks or dust."""
+    box = comps.enclosing(members)
+    return (comps.areas[members].sum() >= 0.25 * char_height ** 2
+            and max(box.width, box.height) >= 0.7 * char_height)
+
+
+def analyze_layout(binary: np.ndarray, *, dpi: int) -> Layout:
+    """Find typed rows, strikes in them, handwriting blocks and stamps."""
+    comps = components_of(binary)
+    char_height = estimate_char_height(comps, dpi=dpi)
+    glyphs = np.flatnonzero(_glyph_mask(comps, char_height))
+    pitch = estimate_pitch(comps, _rows_by_profile(comps, glyphs, char_height), dpi=dpi)
+    rows, _ = find_typed_rows(comps, char_height=char_height, pitch=pitch)
+    stamps = find_stamps(comps, char_height=char_height)
+    in_stamp = np.zeros(len(comps.areas), dtype=bool)
+    for s in stamps:
+        b = comps.boxes
+        in_stamp |= (b[:, 0] >= s.x0) & (b[:, 2] <= s.x1) & (b[:, 1] >= s.y0) & (b[:, 3] <= s.y1)
+    rows = attach_to_rows(comps, rows, pitch=pitch, exclude=in_stamp)
+    rows.sort(key=lambda r: r.baseline)
+    strikes = find_strikes(comps, rows, pitch=pitch)
+
+    in_row = np.zeros(len(comps.areas), dtype=bool)
+    for r in rows:
+        in_row[list(r.members)] = True
+    speck = comps.areas < max(0.02 * char_height ** 2, 4)
+    hand_labels = np.flatnonzero(~in_row & ~in_stamp & ~speck)
+    hand_labels = hand_labels[hand_labels > 0]
+    column = None
+    if rows:
+        column = Box(int(np.percentile([r.box.x0 for r in rows], 10)), rows[0].box.y0,
+                     int(np.percentile([r.box.x1 for r in rows], 90)), rows[-1].box.y1)
+    hand = [classify_hand(comps, g, rows, column=column, char_height=char_height)
+            for g in group_handwriting(comps, hand_labels, char_height=char_height)
+            if _substantial(comps, g, char_height)]
+    hand.sort(key=lambda h: (h.box.y0, h.box.x0))
+    measures = {"char_height_px": round(char_height, 1), "pitch_px": round(pitch, 2),
+                "cpi": round(dpi / pitch, 2), "typed_rows": len(rows), "strikes": len(strikes),
+                "hand_blocks": len(hand), "stamps": len(stamps)}
+    return Layout(components=comps, pitch=pitch, char_height=char_height, rows=tuple(rows),
+                  strikes=tuple(strikes), hand=tuple(hand), stamps=tuple(stamps), column=column,
+                  measures=measures)

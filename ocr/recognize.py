@@ -1,0 +1,112 @@
+"""Recognition stage: read each typed row and each handwriting block with the engine.
+
+Each region is cut out of the flattened gray page with everything that is
+not its own ink painted white (so insertions touching a line, neighbouring
+rows and stamps do not leak in); pen strokes are erased from struck words
+before they are read. Crops are scaled so that capitals are about
+``TARGET_CHAR_HEIGHT`` pixels, the size Tesseract's LSTM models read best.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ocr.engine import Engine
+from ocr.layout import HandBlock, Layout, TypedRow
+from ocr.model import Box, Word
+
+TARGET_CHAR_HEIGHT = 32.0
+
+
+@dataclass(frozen=True)
+class RowText:
+    words: tuple[Word, ...]  # boxes in deskewed page pixels
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    def word_offsets(self) -> list[tuple[int, int]]:
+        """[start, end) of each word in :attr:`text`."""
+        out, pos = [], 0
+        for w in self.words:
+            out.append((pos, pos + len(w.text)))
+            pos += len(w.text) + 1
+        return out
+
+    @property
+    def conf(self) -> float:
+        return float(np.mean([w.conf for w in self.words])) if self.words else 0.0
+
+
+def isolate(gray: np.ndarray, labels: np.ndarray, members: tuple[int, ...], box: Box, *,
+            pad: int) -> tuple[np.ndarray, Box]:
+    """The crop of ``box`` (padded) showing only the ink of ``members``."""
+    h, w = gray.shape
+    crop_box = box.expand(pad).clip(w, h)
+    sl = (slice(crop_box.y0, crop_box.y1), slice(crop_box.x0, crop_box.x1))
+    own = np.isin(labels[sl], np.asarray(members)).astype(np.uint8)
+    own = cv2.dilate(own, np.ones((3, 3), np.uint8))  # keep anti-aliased edges
+    return np.where(own > 0, gray[sl], 255).astype(np.uint8), crop_box
+
+
+def erase_pen_strokes(crop: np.ndarray, strike_ranges: list[tuple[int, int]], *, baseline: int,
+                      char_height: float, pitch: float) -> np.ndarray:
+    """Whiten long, thin, roughly horizontal ink in the middle band of struck ranges."""
+    if not strike_ranges:
+        return crop
+    ink = (crop < 160).astype(np.uint8)
+    length = max(int(0.7 * pitch), 3)
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+    # a wavy or slanted stroke is horizontal at a coarser scale: allow slight slopes
+    for angle in (-8, 8):
+        kernel = np.zeros((5, length), np.uint8)
+        cv2.line(kernel, (0, 2 - int(round(np.tan(np.radians(angle)) * length / 2))),
+                 (length - 1, 2 + int(round(np.tan(np.radians(angle)) * length / 2))), 1, 1)
+        horizontal |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+    zone = np.zeros_like(ink)
+    top, bottom = int(max(baseline - 0.85 * char_height, 0)), int(min(baseline + 0.1 * char_height, crop.shape[0]))
+    for x0, x1 in strike_ranges:
+        zone[top:bottom, max(x0, 0):max(x1, 0)] = 1
+    stroke = cv2.dilate(horizontal & zone, np.ones((3, 3), np.uint8))
+    out = crop.copy()
+    out[stroke > 0] = 255
+    return out
+
+
+def _read(engine: Engine, crop: np.ndarray, *, char_height: float, dpi: int, offset: Box) -> tuple[Word, ...]:
+    scale = float(np.clip(TARGET_CHAR_HEIGHT / max(char_height, 1.0), 1.0, 3.0))
+    image = crop if scale == 1.0 else cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    words = engine.recognize_line(image, psm=7, dpi=int(dpi * scale))
+    return tuple(
+        Word(_plain(w.text), Box(int(w.box.x0 / scale) + offset.x0, int(w.box.y0 / scale) + offset.y0,
+                         int(np.ceil(w.box.x1 / scale)) + offset.x0, int(np.ceil(w.box.y1 / scale)) + offset.y0),
+             w.conf)
+        for w in words if _plain(w.text)
+    )
+
+
+def _plain(text: str) -> str:
+    """Recognised text with the characters our markup reserves taken out."""
+    return text.replace("~", "-").replace("<", "").replace(">", "").strip()
+
+
+def read_row(engine: Engine, gray: np.ndarray, layout: Layout, index: int, *, dpi: int) -> RowText:
+    row: TypedRow = layout.rows[index]
+    pad = int(0.35 * row.char_height)
+    crop, crop_box = isolate(gray, layout.components.labels, row.members, row.box, pad=pad)
+    pen = [(s.box.x0 - crop_box.x0, s.box.x1 - crop_box.x0)
+           for s in layout.strikes if s.row == index and s.kind == "pen"]
+    crop = erase_pen_strokes(crop, pen, baseline=row.baseline - crop_box.y0,
+                             char_height=row.char_height, pitch=layout.pitch)
+    return RowText(_read(engine, crop, char_height=row.char_height, dpi=dpi, offset=crop_box))
+
+
+def read_hand(engine: Engine, gray: np.ndarray, layout: Layout, block: HandBlock, *, dpi: int) -> RowText:
+    # Handwriting has no pitch; its capitals are about as tall as the block's core.
+    pad = int(0.3 * layout.char_height)
+    crop, crop_box = isolate(gray, layout.components.labels, block.members, block.box, pad=pad)
+    char_height = min(block.box.height, 1.2 * layout.char_height)
+    return RowText(_read(engine, crop, char_height=char_height, dpi=dpi, offset=crop_box))
