@@ -214,12 +214,15 @@ def attach_to_rows(comps: Components, rows: list[TypedRow], *, pitch: float,
         return rows
     yc = (comps.boxes[:, 1] + comps.boxes[:, 3]) / 2
     h = comps.heights
+    # the text column: a struck phrase at a line's end reaches past its row's glyphs
+    left = min(float(np.percentile([r.box.x0 for r in rows], 10)), min(r.box.x0 for r in rows))
+    right = max(float(np.percentile([r.box.x1 for r in rows], 90)), max(r.box.x1 for r in rows))
     out = []
     for row in rows:
         top = row.baseline - 1.2 * row.char_height
         bottom = row.baseline + 0.45 * row.char_height
         inside = ((yc >= top) & (yc <= bottom) & (h <= 2.2 * row.char_height)
-                  & (comps.boxes[:, 0] >= row.box.x0 - 1.5 * pitch) & (comps.boxes[:, 2] <= row.box.x1 + 1.5 * pitch)
+                  & (comps.boxes[:, 0] >= left - 1.5 * pitch) & (comps.boxes[:, 2] <= right + 1.5 * pitch)
                   & ~exclude)
         inside[0] = False
         members = sorted(set(row.members) | set(np.flatnonzero(inside).tolist()))
@@ -354,6 +357,20 @@ def classify_hand(comps: Components, members: np.ndarray, rows: list[TypedRow], 
     return HandBlock(box=box, members=tuple(int(m) for m in members), kind=kind)
 
 
+def _faint_components(comps: Components, gray: np.ndarray | None, rows: list[TypedRow]) -> np.ndarray:
+    """Components much lighter than the typing (bleed-through, stains), not handwriting."""
+    faint = np.zeros(len(comps.areas), dtype=bool)
+    if gray is None or not rows:
+        return faint
+    labels = comps.labels.ravel()
+    sums = np.bincount(labels, weights=255.0 - gray.ravel().astype(float), minlength=len(comps.areas))
+    mean_dark = sums / np.maximum(comps.areas, 1)
+    typed = np.concatenate([np.asarray(r.members) for r in rows])
+    faint[:] = mean_dark < 0.45 * float(np.median(mean_dark[typed]))
+    faint[0] = False
+    return faint
+
+
 def _substantial(comps: Components, members: np.ndarray, char_height: float) -> bool:
     """Enough ink to be writing rather than specks or dust."""
     box = comps.enclosing(members)
@@ -361,13 +378,35 @@ def _substantial(comps: Components, members: np.ndarray, char_height: float) -> 
             and max(box.width, box.height) >= 0.7 * char_height)
 
 
-def analyze_layout(binary: np.ndarray, *, dpi: int) -> Layout:
-    """Find typed rows, strikes in them, handwriting blocks and stamps."""
+def drop_faint_rows(comps: Components, rows: list[TypedRow], gray: np.ndarray, *,
+                    min_relative_darkness: float = 0.55) -> list[TypedRow]:
+    """Drop rows far lighter than the page's typing: bleed-through of the reverse side."""
+    if len(rows) < 3:
+        return rows
+    darkness = []
+    for row in rows:
+        b = row.box
+        own = np.isin(comps.labels[b.y0:b.y1, b.x0:b.x1], np.asarray(row.members))
+        darkness.append(255.0 - float(np.median(gray[b.y0:b.y1, b.x0:b.x1][own])))
+    typical = float(np.median(darkness))
+    return [r for r, d in zip(rows, darkness) if d >= min_relative_darkness * typical]
+
+
+def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = None) -> Layout:
+    """Find typed rows, strikes in them, handwriting blocks and stamps.
+
+    With ``gray`` (ink dark on white), rows much fainter than the rest are
+    dropped as bleed-through.
+    """
     comps = components_of(binary)
     char_height = estimate_char_height(comps, dpi=dpi)
     glyphs = np.flatnonzero(_glyph_mask(comps, char_height))
     pitch = estimate_pitch(comps, _rows_by_profile(comps, glyphs, char_height), dpi=dpi)
     rows, _ = find_typed_rows(comps, char_height=char_height, pitch=pitch)
+    faint = 0
+    if gray is not None:
+        kept = drop_faint_rows(comps, rows, gray)
+        faint, rows = len(rows) - len(kept), kept
     stamps = find_stamps(comps, char_height=char_height)
     in_stamp = np.zeros(len(comps.areas), dtype=bool)
     for s in stamps:
@@ -381,7 +420,7 @@ def analyze_layout(binary: np.ndarray, *, dpi: int) -> Layout:
     for r in rows:
         in_row[list(r.members)] = True
     speck = comps.areas < max(0.02 * char_height ** 2, 4)
-    hand_labels = np.flatnonzero(~in_row & ~in_stamp & ~speck)
+    hand_labels = np.flatnonzero(~in_row & ~in_stamp & ~speck & ~_faint_components(comps, gray, rows))
     hand_labels = hand_labels[hand_labels > 0]
     column = None
     if rows:
@@ -393,7 +432,7 @@ def analyze_layout(binary: np.ndarray, *, dpi: int) -> Layout:
     hand.sort(key=lambda h: (h.box.y0, h.box.x0))
     measures = {"char_height_px": round(char_height, 1), "pitch_px": round(pitch, 2),
                 "cpi": round(dpi / pitch, 2), "typed_rows": len(rows), "strikes": len(strikes),
-                "hand_blocks": len(hand), "stamps": len(stamps)}
+                "hand_blocks": len(hand), "stamps": len(stamps), "faint_rows_dropped": faint}
     return Layout(components=comps, pitch=pitch, char_height=char_height, rows=tuple(rows),
                   strikes=tuple(strikes), hand=tuple(hand), stamps=tuple(stamps), column=column,
                   measures=measures)

@@ -23,7 +23,7 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None) 
     pre = preprocess(source, dpi=dpi)
 
     started = time.perf_counter()
-    layout = analyze_layout(pre.binary, dpi=pre.dpi)
+    layout = analyze_layout(pre.binary, dpi=pre.dpi, gray=pre.gray)
     layout_step = Step("layout", params={"method": "fixed-pitch rows"}, values=layout.measures,
                        seconds=round(time.perf_counter() - started, 3))
 

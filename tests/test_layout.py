@@ -1,0 +1,101 @@
+"""Layout analysis on small rendered pages with known geometry."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from ocr.layout import analyze_layout
+from ocr.preprocess import binarize
+from tests.rendering import rotated, typed_page
+
+DPI, CPI, SPACING = 300, 10, 1.5
+MARGIN = 150  # typed_page's margin_in=0.5 at 300 dpi
+PITCH = DPI / CPI
+LINE = DPI / 6 * SPACING
+HAND_FONT = next(iter(sorted(Path(__file__).parents[1].glob(
+    "fonts/node_modules/@fontsource/caveat/files/caveat-cyrillic-400-normal.woff*"))), None)
+
+
+def _binary(gray: np.ndarray) -> np.ndarray:
+    return binarize(gray, window=DPI // 7, k=0.12)
+
+
+def _cell_x(column: int) -> int:
+    return int(MARGIN + column * PITCH)
+
+
+def _line_mid(row: int) -> int:
+    """Middle height of typed row ``row`` (0-based): PT Mono's x-height band."""
+    font_px = DPI / CPI / 0.6
+    return int(MARGIN + row * LINE + 0.62 * font_px)
+
+
+def _handwrite(page: np.ndarray, text: str, x: int, y: int, size: int) -> np.ndarray:
+    if HAND_FONT is None:
+        pytest.skip("handwriting fonts not installed (run scripts/setup)")
+    img = Image.fromarray(page)
+    ImageDraw.Draw(img).text((x, y), text, font=ImageFont.truetype(str(HAND_FONT), size), fill=40)
+    return np.asarray(img)
+
+
+def test_typed_rows_and_pitch_are_found() -> None:
+    layout = analyze_layout(_binary(typed_page(lines=8)), dpi=DPI)
+    assert len(layout.rows) == 8
+    assert layout.pitch == pytest.approx(PITCH, rel=0.02)
+    assert not layout.strikes and not layout.hand
+
+
+def test_pen_strike_through_words_is_found_in_its_row() -> None:
+    page = typed_page(lines=6).copy()
+    y = _line_mid(2)
+    cv2.line(page, (_cell_x(8) - 6, y + 3), (_cell_x(19) + 8, y - 2), 35, 3)  # slightly slanted
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    pens = [s for s in layout.strikes if s.kind == "pen"]
+    assert len(pens) == 1
+    assert pens[0].row == 2
+    assert abs(pens[0].box.x0 - _cell_x(8)) < PITCH and abs(pens[0].box.x1 - _cell_x(19)) < 1.5 * PITCH
+
+
+def test_wavy_strike_is_found() -> None:
+    page = typed_page(lines=4).copy()
+    y = _line_mid(1)
+    xs = np.arange(_cell_x(5), _cell_x(14))
+    pts = np.stack([xs, y + 4 * np.sin((xs - xs[0]) / 9.0)], axis=1).astype(np.int32)
+    cv2.polylines(page, [pts], False, 30, 3)
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    assert [s.row for s in layout.strikes if s.kind == "pen"] == [1]
+
+
+def test_insertion_above_a_line_is_anchored_to_that_line() -> None:
+    page = typed_page(lines=6)
+    gap_top = int(MARGIN + 3 * LINE - 0.55 * LINE)  # in the gap above row 3
+    page = _handwrite(page, "кадров", _cell_x(20), gap_top, 34)
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    assert len(layout.rows) == 6
+    insertions = [h for h in layout.hand if h.kind == "insertion"]
+    assert len(insertions) == 1 and insertions[0].row == 3
+
+
+def test_writing_below_the_text_is_a_note_not_an_insertion() -> None:
+    page = np.pad(typed_page(lines=4), ((0, 300), (0, 0)), constant_values=255)
+    page = _handwrite(page, "В архив. Иванов", _cell_x(25), int(MARGIN + 4 * LINE + 120), 44)
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    kinds = [h.kind for h in layout.hand]
+    assert kinds and "insertion" not in kinds
+    assert all(k in ("margin_note", "signature") for k in kinds)
+
+
+def test_rows_survive_a_rotated_page_after_deskew() -> None:
+    from ocr.geometry import rotate
+    from ocr.preprocess import estimate_skew
+
+    page = rotated(typed_page(lines=8), 2.0)
+    angle = estimate_skew(page, max_deg=5.0)
+    straight, _ = rotate(page, -angle, fill=255)
+    layout = analyze_layout(_binary(straight), dpi=DPI)
+    assert angle == pytest.approx(2.0, abs=0.1)
+    assert len(layout.rows) == 8

@@ -1,0 +1,71 @@
+"""The page pipeline with a fake engine: layout, anchoring and assembly without Tesseract."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ocr import markup, pagejson
+from ocr.imageio import SourcePage
+from ocr.pipeline import process_page
+from tests.fakes import FakeEngine
+from tests.test_layout import LINE, MARGIN, PITCH, _cell_x, _handwrite, _line_mid
+from tests.rendering import typed_page
+
+
+def _page_with_corrections() -> np.ndarray:
+    page = typed_page(lines=5, columns=50).copy()
+    y = _line_mid(1)
+    cv2.line(page, (_cell_x(30) - 5, y), (_cell_x(49) + 5, y), 30, 3)  # strike the right half of row 1
+    return _handwrite(page, "кадров", _cell_x(34), int(MARGIN + 1 * LINE - 0.6 * LINE), 34)
+
+
+def test_pipeline_assembles_layers_from_layout_and_words(tmp_path: Path) -> None:
+    image = cv2.cvtColor(_page_with_corrections(), cv2.COLOR_GRAY2RGB)
+    # Each typed row is read as four words spread across the row: the fake
+    # engine returns them in call order, rows first, then handwriting.
+    engine = FakeEngine(lines=[["раз", "два", "три", "четыре"]] * 5 + [["кадров"]])
+    page = process_page(SourcePage(path=tmp_path / "p.png", index=0, image=image, dpi=300), engine=engine)
+
+    kinds = [r.kind for r in page.regions]
+    assert kinds.count("typed_line") == 5
+    assert kinds.count("insertion") == 1 and kinds.count("deletion") == 1
+
+    deletion = page.regions_of("deletion")[0]
+    insertion = page.regions_of("insertion")[0]
+    line = next(r for r in page.regions if r.id == deletion.line)
+    # Words sit at quarters of the row; the strike covers the right half: "три четыре".
+    assert line.text[deletion.span[0]:deletion.span[1]] == "три четыре"
+    assert deletion.deletion_kind == "pen"
+    # The insertion stands over the struck words, so it belongs after them.
+    assert insertion.line == deletion.line and insertion.offset == deletion.span[1]
+
+    doc = markup.parse(page.markup)
+    assert doc.deletions() == ["три четыре"] and doc.insertions() == ["кадров"]
+    assert "раз два ~~три четыре~~ <sup>кадров</sup>" in page.markup
+    layers = pagejson.layers_of(page)
+    assert layers["deletions"][0]["text"] == "три четыре"
+    assert "кадров" in layers["reading"] and layers["reading"].count("три") == 4  # 5 rows, one struck
+
+    assert [s.name for s in page.steps] == ["preprocess", "layout", "recognize", "assemble"]
+    assert all(s.seconds >= 0 for s in page.steps)
+
+
+def test_boxes_are_in_source_pixels_of_a_skewed_page(tmp_path: Path) -> None:
+    from tests.rendering import rotated
+
+    straight = typed_page(lines=5)
+    skewed = rotated(straight, 1.5)
+    engine = FakeEngine(lines=[["слово"]])
+    page = process_page(SourcePage(path=tmp_path / "p.png", index=0, image=skewed, dpi=300), engine=engine)
+    assert abs(page.skew_deg - 1.5) < 0.15
+    lines = page.regions_of("typed_line")
+    assert len(lines) == 5
+    # Each box must contain the ink of its line in the skewed source image.
+    ink = skewed < 128
+    for region in lines:
+        b = region.box
+        assert ink[b.y0:b.y1, b.x0:b.x1].sum() > 0.9 * ink[b.y0:b.y1].sum() * (b.width / skewed.shape[1]) * 0.5
+    assert lines == sorted(lines, key=lambda r: r.box.y0)
+    assert PITCH > 0
