@@ -3,17 +3,24 @@
 Error rates are percentages with two decimals, F1 scores fractions with
 three. In JSON an infinite error rate (output where the ground truth is
 empty) is ``null``; the counts beside it say why.
+
+Region detection (:mod:`ocr.regionmatch`) gets its own small table, one row
+per kind: ground-truth count, recall and precision overall, then recall/precision
+per level. Recall without ground-truth regions, or precision without predicted
+ones, is undefined: ``-`` in tables, ``null`` in JSON. When no page could be
+region-scored, the text, markdown and HTML outputs have no region table.
 """
 from __future__ import annotations
 
 import html
 import math
-from typing import Any
+from typing import Any, Mapping
 
 from rapidfuzz.distance import Levenshtein
 
 from ocr.evaluate import METRICS, SPAN_METRICS, PageResult, Report, Scores, Summary
 from ocr.metrics import graphemes, normalize
+from ocr.regionmatch import IOU_THRESHOLD, SCORED_KINDS, RegionCounts
 
 HEADERS = {"cer_all": "CER all", "cer_typed": "CER typed", "cer_insertions": "CER ins",
            "cer_reading": "CER read", "wer_reading": "WER read", "wer_typed": "WER typed",
@@ -27,6 +34,52 @@ def format_value(metric: str, value: float, *, percent_sign: bool = False) -> st
     if math.isinf(value):
         return "inf"
     return f"{value * 100:.2f}" + ("%" if percent_sign else "")
+
+
+def format_fraction(value: float | None) -> str:
+    """A recall or precision as ``0.875``; ``-`` when undefined."""
+    return "-" if value is None else f"{value:.3f}"
+
+
+# --------------------------------------------------------------------------- region table
+
+
+REGIONS_TITLE = f"regions (IoU ≥ {IOU_THRESHOLD:g})"
+
+
+def _region_header(report: Report) -> list[str]:
+    return ["kind", "GT", "recall", "precision", *(f"{level} R/P" for level in report.levels)]
+
+
+def _region_rows(report: Report) -> list[list[str]]:
+    """One row per kind: GT count, overall recall and precision, then ``R/P`` per level."""
+    overall, levels = report.overall, report.levels
+    rows = []
+    for kind in SCORED_KINDS:
+        counts = overall.regions.get(kind, RegionCounts())
+        row = [kind, str(counts.gt), format_fraction(counts.recall), format_fraction(counts.precision)]
+        for summary in levels.values():
+            c = summary.regions.get(kind, RegionCounts())
+            row.append(f"{format_fraction(c.recall)}/{format_fraction(c.precision)}"
+                       if summary.region_pages else "")
+        rows.append(row)
+    return rows
+
+
+def _region_footer(report: Report) -> str:
+    """How many pages were region-scored, and how many were left out and why."""
+    total, scored = len(report.pages), report.overall.region_pages
+    noun = "page" if total == 1 else "pages"
+    text = f"region scoring over {scored} of {total} {noun}"
+    left_out = report.regions_left_out
+    if left_out:
+        reasons = ", ".join(f"{reason}: {len(pages)}" for reason, pages in left_out.items())
+        text += f"; left out {total - scored} ({reasons})"
+    return text
+
+
+def _has_regions(report: Report) -> bool:
+    return report.overall.region_pages > 0
 
 
 # --------------------------------------------------------------------------- text table
@@ -75,7 +128,23 @@ def format_table(report: Report) -> str:
         out.append("")
         out.append(f"missing from PRED, scored as empty output ({len(report.missing)}): "
                    + ", ".join(report.missing))
+    if _has_regions(report):
+        out += ["", *format_region_table(report).splitlines()]
     return "\n".join(out)
+
+
+def format_region_table(report: Report) -> str:
+    """The fixed-width region table with its title and footer."""
+    header, rows = _region_header(report), _region_rows(report)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    rule = "-" * len(line(header))
+    return "\n".join([REGIONS_TITLE, line(header), rule, *(line(r) for r in rows), rule,
+                      _region_footer(report)])
 
 
 def format_markdown(report: Report) -> str:
@@ -89,6 +158,13 @@ def format_markdown(report: Report) -> str:
     lines = ["| " + " | ".join(header) + " |",
              "|" + "|".join(["---", "---:"] + ["---:"] * len(METRICS)) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
+    if _has_regions(report):
+        header = _region_header(report)
+        lines += ["", f"**{REGIONS_TITLE}**", "",
+                  "| " + " | ".join(header) + " |",
+                  "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+        lines += ["| " + " | ".join(r) + " |" for r in _region_rows(report)]
+        lines += ["", _region_footer(report) + "."]
     return "\n".join(lines)
 
 
@@ -108,15 +184,34 @@ def scores_to_dict(scores: Scores) -> dict[str, Any]:
     return out
 
 
+def regions_to_dict(regions: Mapping[str, RegionCounts] | None) -> dict[str, dict[str, Any]] | None:
+    """``{kind: {tp, fp, fn, recall, precision}}``; None for a page left out of region scoring."""
+    if regions is None:
+        return None
+    return {kind: {"tp": c.tp, "fp": c.fp, "fn": c.fn, "recall": c.recall, "precision": c.precision}
+            for kind, c in regions.items()}
+
+
+def _summary_to_dict(summary: Summary) -> dict[str, Any]:
+    return {"pages": summary.pages, **scores_to_dict(summary.scores),
+            "region_pages": summary.region_pages, "regions": regions_to_dict(summary.regions)}
+
+
 def report_to_dict(report: Report) -> dict[str, Any]:
-    """``{pages, overall, levels, missing, warnings}``, ready for :func:`json.dumps`."""
+    """``{pages, overall, levels, missing, regions_left_out, warnings}``, ready for :func:`json.dumps`.
+
+    Each page, the overall summary and each level carry ``regions`` (see
+    :func:`regions_to_dict`; a page's is null when it was left out, and
+    ``regions_left_out`` says why); summaries also count ``region_pages``.
+    """
     return {
         "pages": [{"page": p.page, "level": p.level, "prediction": p.prediction,
-                   **scores_to_dict(p.scores)} for p in report.pages],
-        "overall": {"pages": report.overall.pages, **scores_to_dict(report.overall.scores)},
-        "levels": {level: {"pages": s.pages, **scores_to_dict(s.scores)}
-                   for level, s in report.levels.items()},
+                   **scores_to_dict(p.scores), "regions": regions_to_dict(p.regions),
+                   "regions_left_out": p.regions_left_out} for p in report.pages],
+        "overall": _summary_to_dict(report.overall),
+        "levels": {level: _summary_to_dict(s) for level, s in report.levels.items()},
         "missing": list(report.missing),
+        "regions_left_out": report.regions_left_out,
         "warnings": list(report.warnings),
     }
 
@@ -172,8 +267,26 @@ def _page_section(index: int, page: PageResult) -> str:
     cer = format_value("cer_reading", page.scores.value("cer_reading"))
     note = " (no prediction: scored as empty output)" if page.prediction == "missing" else ""
     return (f'<h3 id="p{index}">{html.escape(page.page)} — CER reading {cer} %'
-            f"{html.escape(note)}</h3>\n"
+            f"{html.escape(note)}</h3>\n{_page_regions_html(page)}"
             f'<pre class="diff">{diff_html(page.gt_reading, page.pred_reading)}</pre>')
+
+
+def _page_regions_html(page: PageResult) -> str:
+    """One line: per kind present on either side, found of GT and spurious predictions."""
+    if page.regions is None:
+        return ""
+    parts = [f"{kind} {c.tp} of {c.gt} found, {c.fp} spurious"
+             for kind, c in page.regions.items() if c.gt or c.fp]
+    return f"<p>Regions: {html.escape('; '.join(parts) or 'none on either side')}.</p>\n"
+
+
+def _html_region_table(report: Report) -> str:
+    header = "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in _region_header(report)) + "</tr>"
+    rows = ["<tr>" + f"<td>{html.escape(r[0])}</td>"
+            + "".join(f'<td class="num">{html.escape(c)}</td>' for c in r[1:]) + "</tr>"
+            for r in _region_rows(report)]
+    return (f"<h2>{html.escape(REGIONS_TITLE)}</h2>\n<table>\n{header}\n" + "\n".join(rows)
+            + f"\n</table>\n<p>{html.escape(_region_footer(report))}.</p>")
 
 
 def render_html(report: Report) -> str:
@@ -187,6 +300,7 @@ def render_html(report: Report) -> str:
         missing = ("<p>Missing from PRED, scored as empty output: "
                    + html.escape(", ".join(report.missing)) + "</p>")
     sections = "\n".join(_page_section(i, p) for i, p in enumerate(report.pages))
+    regions = _html_region_table(report) if _has_regions(report) else ""
     title = f"archocr eval: {report.gt} vs {report.pred}"
     return f"""<!DOCTYPE html>
 <html lang="ru"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
@@ -199,6 +313,7 @@ In the diffs, <del>struck red</del> is ground truth the output missed and
 {chr(10).join(body)}
 </table>
 {missing}
+{regions}
 <h2>Reading text, page by page</h2>
 {sections}
 </body></html>

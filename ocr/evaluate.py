@@ -6,6 +6,12 @@ file; PRED mirrors it with ``<page>.md`` (markup, preferred) or ``<page>.txt``
 page missing from PRED scores as empty output. A prediction whose markup does
 not parse is scored as plain text, with a warning.
 
+Region detection is scored too (:mod:`ocr.regionmatch`): when a page's
+``<page>.gt.json`` sibling lists ``regions`` and PRED holds ``<page>.json``
+(as ``archocr run`` writes it), regions are matched one-to-one per kind at
+IoU ≥ 0.5. Pages lacking either file are left out of region scoring only, and
+:attr:`PageResult.regions_left_out` says why.
+
 :func:`evaluate` is the plain function; :func:`run` is the command around it.
 Formatting (table, JSON, HTML) lives in :mod:`ocr.eval_report`.
 """
@@ -21,10 +27,18 @@ from typing import Mapping
 from ocr.errors import MarkupError, UsageError
 from ocr.markup import insertions_text, parse, plain_text, reading_text, typed_text
 from ocr.metrics import ErrorCounts, SpanCounts, cer_counts, span_counts, wer_counts
+from ocr.model import Box
+from ocr.regionmatch import RegionCounts, add_counts, empty_counts, region_counts
 
 GT_SUFFIX = ".gt.md"
 GT_JSON_SUFFIX = ".gt.json"
 PRED_SUFFIXES = (".md", ".txt")  # in order of preference
+PRED_JSON_SUFFIX = ".json"
+
+# Why a page is left out of region scoring.
+NO_GT_REGIONS = "no .gt.json regions"
+NO_PRED_JSON = "no prediction .json"
+UNREADABLE = "unreadable region file"
 
 # metric name -> the PageTexts view it compares
 CER_METRICS = {"cer_all": "all", "cer_typed": "typed", "cer_insertions": "insertions",
@@ -106,6 +120,8 @@ class PageResult:
     scores: Scores
     gt_reading: str = ""
     pred_reading: str = ""
+    regions: Mapping[str, RegionCounts] | None = None  # None: left out of region scoring
+    regions_left_out: str | None = None  # why, when ``regions`` is None
 
 
 @dataclass(frozen=True)
@@ -114,10 +130,17 @@ class Summary:
 
     pages: int
     scores: Scores
+    region_pages: int = 0  # pages with region scoring
+    regions: Mapping[str, RegionCounts] = field(default_factory=empty_counts)
 
     @classmethod
     def of(cls, pages: list[PageResult]) -> Summary:
-        return cls(len(pages), sum((p.scores for p in pages), Scores()))
+        scored = [p.regions for p in pages if p.regions is not None]
+        regions: Mapping[str, RegionCounts] = empty_counts()
+        for counts in scored:
+            regions = add_counts(regions, counts)
+        return cls(len(pages), sum((p.scores for p in pages), Scores()),
+                   region_pages=len(scored), regions=regions)
 
 
 @dataclass(frozen=True)
@@ -133,6 +156,15 @@ class Report:
     @property
     def overall(self) -> Summary:
         return Summary.of(list(self.pages))
+
+    @property
+    def regions_left_out(self) -> dict[str, list[str]]:
+        """Reason -> pages left out of region scoring, reasons in first-seen order."""
+        out: dict[str, list[str]] = {}
+        for p in self.pages:
+            if p.regions is None:
+                out.setdefault(p.regions_left_out or NO_GT_REGIONS, []).append(p.page)
+        return out
 
     @property
     def levels(self) -> dict[str, Summary]:
@@ -162,17 +194,79 @@ def find_prediction(pred: Path, page: str) -> Path | None:
     return None
 
 
-def read_level(gt_file: Path) -> str | None:
-    """The ``level`` key of the page's ``.gt.json`` sibling, if there is one."""
-    sibling = gt_file.with_name(_strip_suffix(gt_file.name, GT_SUFFIX) + GT_JSON_SUFFIX)
-    if not sibling.is_file():
+def gt_json_path(gt_file: Path) -> Path:
+    """The ``<page>.gt.json`` sibling of ``<page>.gt.md`` (it may not exist)."""
+    return gt_file.with_name(_strip_suffix(gt_file.name, GT_SUFFIX) + GT_JSON_SUFFIX)
+
+
+def find_prediction_json(pred: Path, page: str) -> Path | None:
+    """``PRED/<page>.json``, or for a single prediction file its ``.json`` sibling."""
+    candidate = pred.with_suffix(PRED_JSON_SUFFIX) if pred.is_file() else pred / f"{page}{PRED_JSON_SUFFIX}"
+    return candidate if candidate != pred and candidate.is_file() else None
+
+
+def _read_json(path: Path) -> object:
+    """The parsed file, or None if there is no such file; ``ValueError`` if it is not JSON."""
+    if not path.is_file():
         return None
     try:
-        data = json.loads(sibling.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise ValueError(f"cannot read: {exc}") from exc
+    except ValueError as exc:
+        raise ValueError(f"not JSON: {exc}") from exc
+
+
+def read_level(gt_file: Path) -> str | None:
+    """The ``level`` key of the page's ``.gt.json`` sibling, if there is one."""
+    try:
+        data = _read_json(gt_json_path(gt_file))
+    except ValueError:
         return None
     level = data.get("level") if isinstance(data, dict) else None
     return None if level is None else str(level)
+
+
+def read_regions(path: Path) -> list[tuple[str, Box]] | None:
+    """``(kind, box)`` of every region of a page JSON (SPEC §4); None if there is no file or no ``regions`` list.
+
+    Raises ``ValueError`` if the file is not JSON or a region has no usable ``kind`` and ``bbox``.
+    """
+    data = _read_json(path)
+    regions = data.get("regions") if isinstance(data, dict) else None
+    if not isinstance(regions, list):
+        return None
+    out: list[tuple[str, Box]] = []
+    for i, region in enumerate(regions):
+        try:
+            out.append((str(region["kind"]), Box.from_list(region["bbox"])))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"region {i}: no usable kind and bbox ({exc!r})") from exc
+    return out
+
+
+def score_regions(gt_file: Path, pred_json: Path | None,
+                  warnings: list[str]) -> tuple[dict[str, RegionCounts] | None, str | None]:
+    """Region counts of one page, or None and why the page is left out of region scoring."""
+    gt_json = gt_json_path(gt_file)
+    try:
+        gt_regions = read_regions(gt_json)
+    except ValueError as exc:
+        warnings.append(f"{gt_json}: {exc}; page left out of region scoring")
+        return None, UNREADABLE
+    if gt_regions is None:
+        return None, NO_GT_REGIONS
+    if pred_json is None:
+        return None, NO_PRED_JSON
+    try:
+        pred_regions = read_regions(pred_json)
+    except ValueError as exc:
+        warnings.append(f"{pred_json}: {exc}; page left out of region scoring")
+        return None, UNREADABLE
+    if pred_regions is None:
+        warnings.append(f"{pred_json}: no regions list; page left out of region scoring")
+        return None, UNREADABLE
+    return region_counts(gt_regions, pred_regions), None
 
 
 def _strip_suffix(name: str, suffix: str) -> str:
@@ -218,9 +312,11 @@ def evaluate(gt_dir: str | Path, pred_dir: str | Path) -> Report:
         gt_texts = texts_from_markup(_read(gt_file), source=str(gt_file))
         pred_file = pred if pred.is_file() else find_prediction(pred, page)
         pred_texts, kind = _prediction_texts(pred_file, warnings)
+        regions, left_out = score_regions(gt_file, find_prediction_json(pred, page), warnings)
         results.append(PageResult(page=page, level=read_level(gt_file), prediction=kind,
                                   scores=score_texts(gt_texts, pred_texts),
-                                  gt_reading=gt_texts.reading, pred_reading=pred_texts.reading))
+                                  gt_reading=gt_texts.reading, pred_reading=pred_texts.reading,
+                                  regions=regions, regions_left_out=left_out))
     missing = tuple(r.page for r in results if r.prediction == "missing")
     return Report(gt=str(gt), pred=str(pred), pages=tuple(results), missing=missing,
                   warnings=tuple(warnings))

@@ -212,3 +212,102 @@ def test_malformed_ground_truth_is_an_error_naming_the_file(tmp_path):
     (tmp_path / "pred").mkdir()
     with pytest.raises(MarkupError, match="bad.gt.md"):
         evaluate(tmp_path / "gt", tmp_path / "pred")
+
+
+def _regions(*regions: tuple[str, list[int]]) -> list[dict]:
+    return [{"id": f"r{i}", "kind": kind, "bbox": bbox, "text": "", "conf": 1.0}
+            for i, (kind, bbox) in enumerate(regions)]
+
+
+@pytest.fixture()
+def region_corpus(tmp_path: Path) -> tuple[Path, Path]:
+    """a and b region-scored (levels light, heavy); c has no prediction .json, d no .gt.json."""
+    gt, pred = tmp_path / "gt", tmp_path / "pred"
+    for page in "abcd":
+        _write(gt / f"{page}.gt.md", "строка\n")
+        _write(pred / f"{page}.md", "строка\n")
+    _write(gt / "a.gt.json", json.dumps({"level": "light", "regions": _regions(
+        ("typed_line", [0, 0, 300, 40]), ("insertion", [10, 10, 50, 30]),
+        ("deletion", [100, 10, 150, 30]), ("signature", [400, 500, 600, 560]))}))
+    _write(pred / "a.json", json.dumps({"image": "a.png", "regions": _regions(
+        ("typed_line", [0, 0, 300, 40]), ("typed_line", [0, 50, 300, 90]),
+        ("insertion", [10, 10, 50, 30]), ("deletion", [100, 200, 150, 220]),
+        ("margin_note", [400, 500, 600, 560]))}))
+    _write(gt / "b.gt.json", json.dumps({"level": "heavy", "regions": _regions(
+        ("insertion", [10, 10, 50, 30]), ("stamp", [500, 500, 600, 600]))}))
+    _write(pred / "b.json", json.dumps({"regions": _regions(
+        ("insertion", [200, 200, 240, 220]), ("stamp", [505, 505, 600, 600]),
+        ("checkmark", [1, 1, 5, 5]))}))
+    _write(gt / "c.gt.json", json.dumps({"level": "light", "regions": _regions(
+        ("insertion", [10, 10, 50, 30]))}))
+    _write(pred / "d.json", json.dumps({"regions": _regions(("insertion", [10, 10, 50, 30]))}))
+    return gt, pred
+
+
+def test_region_scoring_counted_by_hand(region_corpus, monkeypatch, capsys):
+    from ocr.regionmatch import RegionCounts
+
+    report = evaluate(*region_corpus)
+    pages = {p.page: p for p in report.pages}
+    a, b = pages["a"].regions, pages["b"].regions
+    # a: insertion found; deletion box elsewhere (fp + fn); the signature predicted as a
+    # margin note misses both kinds but is found as a note; one spurious typed line.
+    assert a["insertion"] == RegionCounts(1, 0, 0) and a["deletion"] == RegionCounts(0, 1, 1)
+    assert a["signature"] == RegionCounts(0, 0, 1) and a["margin_note"] == RegionCounts(0, 1, 0)
+    assert a["note"] == RegionCounts(1, 0, 0) and a["typed_line"] == RegionCounts(1, 1, 0)
+    # b: insertion box elsewhere; stamp IoU 95·95/100·100 = 0.9025; a spurious checkmark.
+    assert b["insertion"] == RegionCounts(0, 1, 1) and b["stamp"] == RegionCounts(1, 0, 0)
+    assert b["checkmark"] == RegionCounts(0, 1, 0)
+    assert pages["c"].regions is None and pages["c"].regions_left_out == "no prediction .json"
+    assert pages["d"].regions is None and pages["d"].regions_left_out == "no .gt.json regions"
+    assert report.regions_left_out == {"no prediction .json": ["c"], "no .gt.json regions": ["d"]}
+
+    overall = report.overall
+    assert overall.region_pages == 2
+    assert overall.regions["insertion"] == RegionCounts(1, 1, 1)  # micro-average of a and b
+    assert overall.regions["insertion"].recall == 0.5
+    assert report.levels["light"].region_pages == 1  # c is light but left out
+    assert report.levels["light"].regions["insertion"] == RegionCounts(1, 0, 0)
+    assert report.levels["heavy"].regions["stamp"].precision == 1.0
+
+    lines = format_table(report).splitlines()
+    start = lines.index("regions (IoU ≥ 0.5)")
+    assert lines[start + 1].split() == ["kind", "GT", "recall", "precision", "light", "R/P",
+                                        "heavy", "R/P"]
+    rows = {line.split()[0]: line.split() for line in lines[start + 3:start + 11]}
+    assert rows["insertion"] == ["insertion", "2", "0.500", "0.500", "1.000/1.000", "0.000/0.000"]
+    assert rows["note"] == ["note", "1", "1.000", "1.000", "1.000/1.000", "-/-"]
+    assert rows["checkmark"] == ["checkmark", "0", "-", "0.000", "-/-", "-/0.000"]
+    assert lines[-1] == ("region scoring over 2 of 4 pages; left out 2 "
+                         "(no prediction .json: 1, no .gt.json regions: 1)")
+
+    markdown = format_markdown(report)
+    assert "| insertion | 2 | 0.500 | 0.500 | 1.000/1.000 | 0.000/0.000 |" in markdown
+    page = render_html(report)
+    assert "regions (IoU ≥ 0.5)" in page and "signature 0 of 1 found, 0 spurious" in page
+
+    assert _main(["eval", *map(str, region_corpus), "--json"], monkeypatch) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["overall"]["region_pages"] == 2
+    assert data["overall"]["regions"]["insertion"] == {"tp": 1, "fp": 1, "fn": 1,
+                                                       "recall": 0.5, "precision": 0.5}
+    assert data["levels"]["heavy"]["regions"]["checkmark"]["recall"] is None
+    by_page = {p["page"]: p for p in data["pages"]}
+    assert by_page["a"]["regions"]["note"]["tp"] == 1 and by_page["c"]["regions"] is None
+    assert by_page["d"]["regions_left_out"] == "no .gt.json regions"
+
+
+def test_no_region_table_without_region_files(corpus):
+    report = evaluate(*corpus)  # p1 and p2 have .gt.json with a level but no regions
+    assert report.overall.region_pages == 0
+    assert "regions (IoU" not in format_table(report) and "regions (IoU" not in render_html(report)
+
+
+def test_unreadable_prediction_json_is_left_out_with_a_warning(tmp_path):
+    _write(tmp_path / "gt" / "a.gt.md", "строка\n")
+    _write(tmp_path / "gt" / "a.gt.json", json.dumps({"regions": []}))
+    _write(tmp_path / "pred" / "a.md", "строка\n")
+    _write(tmp_path / "pred" / "a.json", "{not json")
+    report = evaluate(tmp_path / "gt", tmp_path / "pred")
+    assert report.pages[0].regions is None and report.pages[0].regions_left_out == "unreadable region file"
+    assert len(report.warnings) == 1 and "a.json" in report.warnings[0]
