@@ -31,7 +31,13 @@ def _ink_points(img: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
         dark = cv2.resize(dark, (max(1, round(w * scale)), max(1, round(h * scale))),
                           interpolation=cv2.INTER_AREA)
     otsu, _ = cv2.threshold(dark, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    ys, xs = np.nonzero(dark > max(otsu, 40))
+    ink = (dark > max(otsu, 40)).astype(np.uint8)
+    # rules, folds, borders and big blots are not text lines: drop parts that are long
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    sh, sw = ink.shape
+    long = (stats[:, cv2.CC_STAT_WIDTH] > 0.15 * sw) | (stats[:, cv2.CC_STAT_HEIGHT] > 0.15 * sh)
+    long[0] = True
+    ys, xs = np.nonzero(~long[labels])
     step = max(1, xs.size // 400_000)  # enough points to decide, few enough to be quick
     return xs[::step] - dark.shape[1] / 2.0, ys[::step].astype(np.float64)
 

@@ -13,8 +13,8 @@ from ocr.geometry import map_box, map_box_back, rotate
 from ocr.imageio import SourcePage
 from ocr.model import Box
 from ocr.preprocess import (binarize, denoise, estimate_border_mask, estimate_content_box,
-                            flatten_illumination, ink_gray, preprocess, remove_dark_borders,
-                            to_gray)
+                            estimate_ink_level, flatten_illumination, ink_gray, preprocess,
+                            remove_dark_borders, stretch_contrast, to_gray)
 from ocr.textmeasure import estimate_dpi_from_text, estimate_skew, snap_dpi
 from rendering import rotated, typed_page
 
@@ -48,6 +48,19 @@ def test_flatten_illumination_whitens_shaded_paper_and_keeps_text() -> None:
     assert flat[paper].min() >= 230 and flat[paper].mean() >= 250  # white from dark left to bright right
     stroke = flat[102:108, 60:340]
     assert 80 <= stroke.mean() <= 125  # ~0.4 * 255, the same contrast on both sides
+
+
+def test_faint_ink_is_measured_and_stretched() -> None:
+    page = np.full((100, 100), 255, np.uint8)
+    page[10:20, 10:90] = 215                   # faint carbon strokes, 40 levels below white
+    assert estimate_ink_level(page) == pytest.approx(40, abs=1)
+    out = stretch_contrast(page, ink_level=40, target=160)
+    assert out[15, 50] == 95 and out[50, 50] == 255   # gain 4: ink 160 below white, paper stays
+    dark = page.copy()
+    dark[10:20, 10:90] = 40
+    assert stretch_contrast(dark, ink_level=estimate_ink_level(dark)) is dark  # dark enough already
+    capped = stretch_contrast(page, ink_level=10, target=160, max_gain=4)
+    assert capped[15, 50] == 95                # gain capped at 4, noise not blown up further
 
 
 def _bordered(h: int = 400, w: int = 300) -> np.ndarray:
@@ -95,6 +108,14 @@ def test_skew_sign_convention_and_deskew(page300: np.ndarray) -> None:
     level, _ = rotate(tilted, -angle, fill=255)
     assert abs(estimate_skew(level)) <= 0.1
     assert estimate_skew(rotated(page300, -1.5)) == pytest.approx(-1.5, abs=0.1)
+
+
+def test_estimate_skew_ignores_folds_and_rules(page300: np.ndarray) -> None:
+    tilted = rotated(page300, -1.2)
+    h, w = tilted.shape
+    tilted[h // 2:h // 2 + 3, :] = 90          # a fold across the scan, level with the glass
+    tilted[40:44, 100:w - 100] = 60            # a long rule
+    assert estimate_skew(tilted) == pytest.approx(-1.2, abs=0.1)
 
 
 def test_estimate_skew_blank_and_bool_input(page300: np.ndarray) -> None:
@@ -233,3 +254,12 @@ def test_preprocess_dpi_sources_and_tiny_image(page300: np.ndarray) -> None:
     line = page300[140:220, :900]  # a single line, as in the Komi line scans
     pre = preprocess(SourcePage(Path("line.tif"), 0, line, None))
     assert pre.binary.any() and abs(pre.skew_deg) < 0.5
+
+
+def test_preprocess_faint_carbon_copy() -> None:
+    faint = typed_page(dpi=300, cpi=10, spacing=2.0, lines=6, ink=200, paper=235)
+    pre = preprocess(SourcePage(Path("carbon.png"), 0, rotated(faint, 0.8, fill=235), None))
+    assert pre.step.values["ink_level"] < 80
+    assert pre.skew_deg == pytest.approx(0.8, abs=0.1) and pre.dpi == 300
+    assert np.percentile(pre.gray, 1) < 140  # the ink now reads as ink
+    assert 0.02 < pre.binary.mean() < 0.2
