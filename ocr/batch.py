@@ -8,6 +8,7 @@ separate processes, each creating its Tesseract engine once.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import pickle
 import signal
@@ -29,6 +30,7 @@ from ocr.model import Page
 from ocr.outputs import output_paths, parse_formats, write_outputs
 
 Process = Callable[[SourcePage], Page]
+MAX_CRASHES_IN_A_ROW = 3  # pages that each crash a worker on their own: then it is not the pages
 Progress = Callable[[str], None]
 
 
@@ -92,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError(f"--timeout must be positive, not {args.timeout}")
     check_available("rus")
+    if importlib.util.find_spec("ocr.pipeline") is None:
+        raise ArchocrError("the page pipeline (ocr/pipeline.py) is missing from this installation; "
+                           "reinstall archocr with scripts/setup")
     result = run_batch(args.paths, args.out, process=TesseractProcess(timeout=args.timeout),
                        jobs=args.jobs or _cpu_count(), force=args.force, formats=formats,
                        progress=_to_stderr, timeout=args.timeout)
@@ -290,6 +295,7 @@ def _run_pool(tasks: Iterator[PageTask], process: Process, jobs: int,
     are retried one at a time in a fresh pool, so only the culprit fails.
     """
     suspects: deque[PageTask] = deque()
+    crashes_in_a_row = 0
     while True:
         crashed: list[PageTask] = []
         broken = False
@@ -316,13 +322,20 @@ def _run_pool(tasks: Iterator[PageTask], process: Process, jobs: int,
                             outcome = future.result()
                         except BrokenProcessPool:
                             broken = True
-                            if alone:
-                                finish(_failed(task, "the worker process crashed on this page"))
-                            else:
+                            if not alone:
                                 crashed.append(task)
+                                continue
+                            crashes_in_a_row += 1
+                            if crashes_in_a_row >= MAX_CRASHES_IN_A_ROW:
+                                raise ArchocrError(
+                                    f"worker processes died on {crashes_in_a_row} pages in a row; "
+                                    "something is wrong with the installation, not the pages "
+                                    "(try --jobs 1 to see the error)")
+                            finish(_failed(task, "the worker process crashed on this page"))
                         except Exception as exc:  # e.g. a result that cannot be pickled
                             finish(_failed(task, exc))
                         else:
+                            crashes_in_a_row = 0
                             finish(outcome)
                     if broken:  # every page still in flight is lost with the pool
                         crashed += [t for t, _ in inflight.values()]

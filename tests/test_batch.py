@@ -16,7 +16,7 @@ from PIL import Image
 
 from ocr import cli
 from ocr.batch import TesseractProcess, plan_pages, run_batch
-from ocr.errors import UsageError
+from ocr.errors import ArchocrError, UsageError
 from ocr.imageio import SourcePage
 from ocr.jobs import JOB_FILE, file_sha256
 from ocr.model import Box, Page, Region, Step
@@ -248,3 +248,14 @@ def test_cli_exit_codes(tmp_path: Path, monkeypatch, capsys) -> None:
     err = capsys.readouterr().err
     assert "bad.png FAILED" in err and "done 1, skipped 0, failed 1" in err
     assert (tmp_path / "o" / "x.json").is_file()
+
+
+def dying_process(source: SourcePage) -> Page:
+    os._exit(4)
+
+
+def test_workers_that_always_die_stop_the_batch(tmp_path: Path) -> None:
+    for i in range(8):
+        _png(tmp_path / "in" / f"p{i}.png")
+    with pytest.raises(ArchocrError, match="in a row"):
+        _run([tmp_path / "in"], tmp_path / "out", process=dying_process, jobs=2)
