@@ -74,8 +74,8 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
             offset = _anchor(row_text, block.box.center[0])
             for del_box, span in deletions_by_row.get(block.row, []):
                 overlap = min(del_box.x1, block.box.x1) - max(del_box.x0, block.box.x0)
-                if overlap > 0.3 * min(block.box.width, del_box.width):
-                    offset = span[1]
+                if overlap > 0.3 * min(block.box.width, del_box.width) or span[0] < offset < span[1]:
+                    offset = span[1]  # over struck words (or inside them): after them
             regions.append(Region(id=f"i{n}", kind="insertion", box=box, text=text.text, conf=text.conf,
                                   line=line_ids[block.row], offset=offset))
             spans[block.row].append((offset, 2, f" <sup>{text.text}</sup>"))

@@ -223,6 +223,9 @@ def attach_to_rows(comps: Components, rows: list[TypedRow], *, pitch: float,
         bottom = row.baseline + 0.45 * row.char_height
         inside = ((yc >= top) & (yc <= bottom) & (h <= 2.2 * row.char_height)
                   & (comps.boxes[:, 0] >= left - 1.5 * pitch) & (comps.boxes[:, 2] <= right + 1.5 * pitch)
+                  # near the row's own glyphs, or a stroke long enough to be a struck phrase
+                  & (((comps.boxes[:, 0] >= row.box.x0 - 1.5 * pitch) & (comps.boxes[:, 2] <= row.box.x1 + 1.5 * pitch))
+                     | (comps.widths >= 2.5 * pitch))
                   & ~exclude)
         inside[0] = False
         members = sorted(set(row.members) | set(np.flatnonzero(inside).tolist()))
