@@ -330,20 +330,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("gt", metavar="GT", help="folder of <page>.gt.md files (recursive), or one file")
     parser.add_argument("pred", metavar="PRED",
                         help="folder mirroring GT with <page>.md (preferred) or <page>.txt")
-    parser.add_argument("--json", action="store_true", help="print a JSON object instead of the table")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print a JSON object instead of the table")
+    output.add_argument("--markdown", action="store_true", help="print markdown tables (for docs)")
     parser.add_argument("--report", metavar="FILE.html", type=Path,
                         help="also write an HTML page with the table and per-page diffs")
 
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, print the table (or JSON) to stdout, optionally write the HTML report."""
-    from ocr.eval_report import format_table, render_html, report_to_dict
+    from ocr.eval_report import format_markdown, format_table, render_html, report_to_dict
 
     report = evaluate(args.gt, args.pred)
     for warning in report.warnings:
         print(f"archocr: warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(report_to_dict(report), ensure_ascii=False, indent=2))
+    elif args.markdown:
+        print(format_markdown(report))
     else:
         print(format_table(report))
     if args.report:
