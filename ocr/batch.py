@@ -340,7 +340,9 @@ def _run_pool(tasks: Iterator[PageTask], process: Process, jobs: int,
                     if broken:  # every page still in flight is lost with the pool
                         crashed += [t for t, _ in inflight.values()]
                         break
-            except BaseException:
+            except BaseException:  # Ctrl-C or a fatal error: stop the workers now, not after their pages
+                for worker in list((getattr(pool, "_processes", None) or {}).values()):
+                    worker.terminate()
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
         suspects.extend(crashed)
