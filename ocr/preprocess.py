@@ -224,7 +224,8 @@ def denoise(binary: np.ndarray, *, max_area: int) -> np.ndarray:
 class Preprocessed:
     """The page ready for layout and recognition, all in deskewed pixels.
 
-    ``gray``: flattened ink image (paper ~255, ink of any colour dark);
+    ``gray``: flattened ink image (paper ~255, ink of any colour dark, faint
+    carbon ink stretched darker) - the image to recognise from;
     ``binary``: True = ink; ``color``: the deskewed RGB page, borders whitened;
     ``matrix``: 2x3 affine from source to deskewed pixels (see :meth:`to_source`);
     ``border_box``: the content area inside dark borders, in source pixels;
@@ -250,7 +251,7 @@ class Preprocessed:
 def preprocess(source: SourcePage, *, dpi: int | None = None, max_skew_deg: float = 5.0,
                min_deskew_deg: float = 0.05, sauvola_k: float = 0.12,
                contrast_target: float = 160.0, remove_borders: bool = True) -> Preprocessed:
-    """Borders to paper, illumination flattened, skew measured and removed, binarized, DPI known.
+    """Borders to paper, illumination flattened, faint ink darkened, skew removed, binarized, DPI known.
 
     ``dpi`` overrides the file's; without either it is estimated from the
     typewriter pitch. Rotations smaller than ``min_deskew_deg`` are skipped.

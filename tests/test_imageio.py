@@ -172,3 +172,13 @@ def test_list_inputs_usage_errors(tmp_path: Path) -> None:
         list_inputs([tmp_path / "empty"])
     with pytest.raises(UsageError, match="no such file"):
         list_inputs([tmp_path / "missing"])
+
+
+def test_sixteen_bit_rgb_scaled_to_eight(tmp_path: Path) -> None:
+    import cv2
+
+    bgr = np.zeros((4, 6, 3), np.uint16)
+    bgr[..., 0], bgr[..., 1] = 65535, 32896   # full blue, half green
+    for name in ("rgb48.tif", "rgb48.png"):
+        assert cv2.imwrite(str(tmp_path / name), bgr)
+        assert tuple(_one(tmp_path / name).image[0, 0]) == (0, 128, 255)
