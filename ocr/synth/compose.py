@@ -249,10 +249,11 @@ def render_page(plan: PagePlan, *, ts: Typesetting, params: LevelParams, level: 
             markup_lines.append(f"<stamp>{item.text}</stamp>")
     if not clean and plan.number == 1 and rng.random() < params.registry_stamp_p:
         sid = new_id("s")
-        text = _registry_text(rng)
+        lines = _registry_lines(rng)
+        text = " ".join(lines)
         center = (width * rng.uniform(0.2, 0.35), height * rng.uniform(0.88, 0.93))
         marks.stamp(canvas, geo, text, center, shape="rect", color=str(rng.choice(["violet", "blue"])),
-                    patchiness=draw(params.stamp_patchiness, rng), rng=rng, owner=sid)
+                    patchiness=draw(params.stamp_patchiness, rng), rng=rng, owner=sid, lines=lines)
         regions.append(dict(id=sid, kind="stamp", text=text))
         markup_lines.append(f"<stamp>{text}</stamp>")
     while markup_lines and markup_lines[-1] == "":
@@ -285,10 +286,13 @@ def _archival(text: str, y: float, geo: marks.PageGeometry) -> bool:
     return y > geo.height * 0.8 or any(w in text.lower() for w in ("экз", "архив", "верно", "вх", "исх"))
 
 
-def _registry_text(rng: np.random.Generator) -> str:
+def _registry_lines(rng: np.random.Generator) -> list[str]:
+    """A registry stamp of an office that received the document: office, number, date."""
     months = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
-    return (f"ЦК КПСС Общий отдел Вх. N {int(rng.integers(100, 9999))} "
-            f"{int(rng.integers(1, 29))} {months[int(rng.integers(12))]} 195{int(rng.integers(3, 9))} г.")
+    office = [["ЦК КПСС", "Общий отдел"], ["Совет Министров СССР", "Управление делами"],
+              ["МИД СССР", "Секретариат"], ["Госплан СССР", "Канцелярия"]][int(rng.integers(4))]
+    return office + [f"Вх. N {int(rng.integers(100, 9999))}",
+                     f"«{int(rng.integers(1, 29))}» {months[int(rng.integers(12))]} 195{int(rng.integers(3, 9))} г."]
 
 
 def _paper_and_scan(canvas: InkCanvas, *, params: LevelParams, dpi: int, gray: bool,

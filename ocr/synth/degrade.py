@@ -35,7 +35,9 @@ def make_paper(height: int, width: int, *, tone: float, yellowing: float, textur
     mottle -= edge * (0.04 + 0.08 * yellowing)
     if grain > 0:
         fine = rng.standard_normal((height // 2 + 1, width // 2 + 1), dtype=np.float32)
-        mottle += grain * cv2.resize(fine, (width, height), interpolation=cv2.INTER_LINEAR)
+        fine = cv2.GaussianBlur(fine, (0, 0), 0.8)
+        fine /= max(float(fine.std()), 1e-6)
+        mottle += grain * cv2.resize(fine, (width, height), interpolation=cv2.INTER_CUBIC)
     paper = mottle[..., None] * color[None, None, :]
     tint = 1 - edge[..., None] * yellowing * 0.25 * (1 - OLD_PAPER)
     return np.clip(paper * tint, 0, 1).astype(np.float32)

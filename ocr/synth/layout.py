@@ -283,6 +283,13 @@ def _is_signature(text: str) -> bool:
     return bool(initials) and len(names) == 1
 
 
+def _stands_alone(lines: list[mk.Line], index: int) -> bool:
+    """A note between empty lines is a line of its own in the flow, not a margin note."""
+    def quiet(i: int) -> bool:
+        return i < 0 or i >= len(lines) or isinstance(lines[i], (mk.BlankLine, mk.NoteLine))
+    return quiet(index - 1) and quiet(index + 1)
+
+
 def paginate(lines: list[mk.Line], *, ts: Typesetting, dpi: int, page_height: int,
              rng: np.random.Generator) -> list[PagePlan]:
     px_mm = dpi / 25.4
@@ -323,7 +330,7 @@ def paginate(lines: list[mk.Line], *, ts: Typesetting, dpi: int, page_height: in
                     y += single * 1.0 if ts.spacing >= 2 else pitch
         elif isinstance(line, mk.NoteLine):
             kind = "signature" if _is_signature(line.text) else "margin_note"
-            if index > last_typed:
+            if index > last_typed or kind == "signature" or _stands_alone(lines, index):
                 height = 2.4 * single
                 if y + height * 0.5 > bottom + 0.6 * ts.bottom_mm * px_mm:
                     y = new_page()

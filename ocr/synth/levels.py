@@ -50,31 +50,31 @@ class LevelParams:
 
 LEVELS: dict[str, LevelParams] = {
     "light": LevelParams(
-        carbon_p=0.0, ribbon_ink=(0.82, 0.92), ink_jitter=0.07, filled_counters_p=0.15,
+        carbon_p=0.0, ribbon_ink=(0.9, 1.0), ink_jitter=0.07, filled_counters_p=0.15,
         broken_p=0.02, double_strike_p=0.005, baseline_jitter=0.02,
         registry_stamp_p=0.3, stamp_patchiness=(0.1, 0.3),
         paper_tone=(0.93, 0.97), yellowing=(0.05, 0.2), texture=(0.01, 0.02), grain=0.006,
         stains=(0, 0), foxing=(0, 3), fold_p=0.1, holes_p=0.3, bleed=(0.0, 0.03),
         skew_deg=(0.0, 0.6), border_p=0.2, light_falloff=(0.0, 0.04), blur_sigma=(0.3, 0.6),
-        noise_sigma=0.006, specks=(0, 15), jpeg_quality=None,
+        noise_sigma=0.0, specks=(0, 15), jpeg_quality=None,
     ),
     "medium": LevelParams(
-        carbon_p=0.3, ribbon_ink=(0.65, 0.85), ink_jitter=0.12, filled_counters_p=0.3,
+        carbon_p=0.3, ribbon_ink=(0.75, 0.95), ink_jitter=0.12, filled_counters_p=0.3,
         broken_p=0.06, double_strike_p=0.015, baseline_jitter=0.035,
         registry_stamp_p=0.5, stamp_patchiness=(0.2, 0.5),
-        paper_tone=(0.88, 0.94), yellowing=(0.2, 0.45), texture=(0.02, 0.04), grain=0.01,
+        paper_tone=(0.88, 0.94), yellowing=(0.2, 0.45), texture=(0.012, 0.03), grain=0.01,
         stains=(0, 2), foxing=(2, 12), fold_p=0.4, holes_p=0.5, bleed=(0.02, 0.07),
         skew_deg=(0.3, 1.8), border_p=0.5, light_falloff=(0.03, 0.08), blur_sigma=(0.5, 0.9),
-        noise_sigma=0.012, specks=(10, 60), jpeg_quality=(80, 92),
+        noise_sigma=0.003, specks=(10, 60), jpeg_quality=(80, 92),
     ),
     "heavy": LevelParams(
-        carbon_p=0.7, ribbon_ink=(0.5, 0.75), ink_jitter=0.18, filled_counters_p=0.45,
+        carbon_p=0.7, ribbon_ink=(0.55, 0.85), ink_jitter=0.18, filled_counters_p=0.45,
         broken_p=0.12, double_strike_p=0.03, baseline_jitter=0.05,
         registry_stamp_p=0.7, stamp_patchiness=(0.4, 0.8),
-        paper_tone=(0.78, 0.9), yellowing=(0.4, 0.8), texture=(0.03, 0.06), grain=0.014,
+        paper_tone=(0.78, 0.9), yellowing=(0.4, 0.8), texture=(0.02, 0.045), grain=0.014,
         stains=(1, 3), foxing=(8, 30), fold_p=0.7, holes_p=0.7, bleed=(0.06, 0.14),
         skew_deg=(1.2, 3.0), border_p=0.8, light_falloff=(0.06, 0.14), blur_sigma=(0.8, 1.4),
-        noise_sigma=0.02, specks=(40, 150), jpeg_quality=(55, 75),
+        noise_sigma=0.006, specks=(40, 150), jpeg_quality=(55, 75),
     ),
 }
 

@@ -189,16 +189,22 @@ def tick(canvas: InkCanvas, geo: PageGeometry, anchor_y: float, hand: hw.Hand, r
 
 def stamp(canvas: InkCanvas, geo: PageGeometry, text: str, center: tuple[float, float], *, shape: str,
           color: str, patchiness: float, rng: np.random.Generator, owner: str,
-          center_text: list[str] | None = None) -> None:
-    """A stamp centred at ``center``: the letters are text ink, the border is not."""
-    letter = max(8, int(round(geo.cap * rng.uniform(0.8, 1.0))))
+          lines: list[str] | None = None) -> None:
+    """A stamp centred at ``center``: the letters are text ink, the border is not.
+
+    ``lines`` sets the lines of a rectangular stamp; by default the text is wrapped.
+    """
+    letter = max(8, int(round(geo.cap * rng.uniform(1.0, 1.3))))
     border = max(1.0, geo.dpi / 300 * rng.uniform(1.2, 2.0))
     if shape == "round":
-        text_img, border_img = stamps.round_(text.upper(), center_text or [], letter_px=letter,
+        words = text.upper().split()
+        center_text = [words.pop()] if len(words) > 2 and len(words[-1]) <= 6 else []
+        text_img, border_img = stamps.round_(" ".join(words), center_text, letter_px=letter,
                                              border_px=border)
     else:
-        text_img, border_img = stamps.rectangular(_stamp_lines(text.upper()), letter_px=letter,
-                                                  border_px=border)
+        text_img, border_img = stamps.rectangular(
+            [line.upper() for line in lines] if lines else _stamp_lines(text.upper()),
+            letter_px=letter, border_px=border)
     inked = stamps.ink(text_img, border_img, color=color, patchiness=patchiness,
                        angle=rng.uniform(-12, 12), rng=rng)
     h, w = inked.text_alpha.shape

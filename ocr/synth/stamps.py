@@ -112,8 +112,9 @@ def ink(text: np.ndarray, border: np.ndarray, *, color: str, patchiness: float, 
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     m[0, 2] += (diag - w) / 2
     m[1, 2] += (diag - h) / 2
-    text = cv2.warpAffine(text, m, (diag, diag), flags=cv2.INTER_LINEAR)
-    border = cv2.warpAffine(border, m, (diag, diag), flags=cv2.INTER_LINEAR)
+    soft = max(0.5, min(h, w) * 0.004)                  # rubber edges are soft
+    text = cv2.GaussianBlur(cv2.warpAffine(text, m, (diag, diag), flags=cv2.INTER_LINEAR), (0, 0), soft)
+    border = cv2.GaussianBlur(cv2.warpAffine(border, m, (diag, diag), flags=cv2.INTER_LINEAR), (0, 0), soft)
     scale = max(h, w) / 5
     pressure = np.linspace(-1, 1, diag, dtype=np.float32)
     direction = rng.uniform(0, 2 * np.pi)

@@ -42,7 +42,8 @@ class Typewriter:
     rng: np.random.Generator
     key_offset: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     dirty_keys: frozenset[str] = frozenset()
-    _filled: dict[str, np.ndarray] = field(default_factory=dict)
+    key_angle: dict[str, float] = field(default_factory=dict)   # degrees, a bent type bar
+    _shapes: dict[str, np.ndarray] = field(default_factory=dict)
     _wear: float = 1.0
 
     @classmethod
@@ -54,9 +55,10 @@ class Typewriter:
         keys = sorted(set(_ROUND_KEYS) | set("абвгдежзийклмнопрстуфхцчшщъыьэюя.,-"))
         key_offset = {k: (float(doc_rng.normal(0, 0.03 * cap)), float(doc_rng.normal(0, 0.035 * cap)),
                           float(np.clip(doc_rng.normal(1.0, 0.08), 0.8, 1.15))) for k in keys}
+        key_angle = {k: float(doc_rng.normal(0, 0.8)) for k in keys}
         dirty = frozenset(k for k in _ROUND_KEYS if doc_rng.random() < filled_counters_p)
         return cls(source, cell, left, color, opacity, ink_jitter, baseline_jitter, broken_p,
-                   double_strike_p, carbon, spread, rng, key_offset, dirty)
+                   double_strike_p, carbon, spread, rng, key_offset, dirty, key_angle)
 
     def x_of(self, column: float) -> float:
         return self.left + column * self.cell
@@ -84,9 +86,8 @@ class Typewriter:
         if glyph.alpha.size <= 1:
             return
         dx_key, dy_key, force = self.key_offset.get(ch, (0.0, 0.0, 1.0))
-        shape = self._filled_shape(ch, glyph.alpha) if ch in self.dirty_keys else glyph.alpha
-        margin = int(np.ceil(self.spread * 3)) + 2
-        shape = pad(shape, margin)
+        margin = self.margin
+        shape = self._key_shape(ch, glyph.alpha)
         if rng.random() < self.broken_p:
             shape = self._break(shape)
         opacity = self.opacity * self._wear * force * float(rng.normal(1.0, self.ink_jitter))
@@ -109,15 +110,28 @@ class Typewriter:
             canvas.paint(alpha * 0.45, px + ox, py + oy, self.color, shape=shape * 0.45,
                          text=True, typed=True, owners=owners)
 
-    def _filled_shape(self, ch: str, alpha: np.ndarray) -> np.ndarray:
-        filled = self._filled.get(ch)
-        if filled is None:
+    @property
+    def margin(self) -> int:
+        return int(np.ceil(self.spread * 3)) + 3
+
+    def _key_shape(self, ch: str, alpha: np.ndarray) -> np.ndarray:
+        """The glyph as this machine's key prints it: padded, counters filled if dirty, bar bent."""
+        shape = self._shapes.get(ch)
+        if shape is not None:
+            return shape
+        shape = pad(alpha, self.margin)
+        if ch in self.dirty_keys:
             k = max(3, int(round(alpha.shape[0] * 0.12)) | 1)
             kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-            closed = cv2.morphologyEx(pad(alpha, k), cv2.MORPH_CLOSE, kernel)[k:-k, k:-k]
-            filled = np.maximum(alpha, closed * 0.9)
-            self._filled[ch] = filled
-        return filled
+            closed = cv2.morphologyEx(pad(shape, k), cv2.MORPH_CLOSE, kernel)[k:-k, k:-k]
+            shape = np.maximum(shape, closed * 0.9)
+        angle = self.key_angle.get(ch, 0.0)
+        if abs(angle) > 0.05:
+            h, w = shape.shape
+            m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+            shape = cv2.warpAffine(shape, m, (w, h), flags=cv2.INTER_LINEAR)
+        self._shapes[ch] = shape
+        return shape
 
     def _break(self, shape: np.ndarray) -> np.ndarray:
         """Faded strokes: thin the glyph and punch gaps into it."""
