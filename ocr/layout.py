@@ -219,7 +219,7 @@ def attach_to_rows(comps: Components, rows: list[TypedRow], *, pitch: float,
     right = max(float(np.percentile([r.box.x1 for r in rows], 90)), max(r.box.x1 for r in rows))
     out = []
     for row in rows:
-        top = row.baseline - 1.2 * row.char_height
+        top = row.baseline - 1.45 * row.char_height  # breves and accents above capitals
         bottom = row.baseline + 0.45 * row.char_height
         inside = ((yc >= top) & (yc <= bottom) & (h <= 2.2 * row.char_height)
                   & (comps.boxes[:, 0] >= left - 1.5 * pitch) & (comps.boxes[:, 2] <= right + 1.5 * pitch)
