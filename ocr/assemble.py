@@ -64,7 +64,8 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
         regions.append(Region(id=f"d{n}", kind="deletion", box=to_source(strike.box), text=text,
                               conf=rows[strike.row].conf, line=line_ids[strike.row], span=span,
                               deletion_kind=strike.kind))
-        spans[strike.row] += [(span[0], 0, markup.STRIKE), (span[1], 1, markup.STRIKE)]
+        # at one position: a closing ~~ first, then an insertion, then an opening ~~
+        spans[strike.row] += [(span[0], 3, markup.STRIKE), (span[1], 1, markup.STRIKE)]
 
     loose: list[tuple[float, str]] = []  # (y, markup line) of notes, ticks and stamps
     for n, (block, text) in enumerate(zip(layout.hand, hands), 1):

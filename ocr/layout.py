@@ -124,7 +124,7 @@ def _rows_by_profile(comps: Components, labels: np.ndarray, char_height: float) 
     peaks = []
     radius = int(char_height * 0.75)
     for y in np.argsort(-smooth):
-        if smooth[y] < 0.5:
+        if smooth[y] < 0.2:  # about two glyphs: short header lines count
             break
         if all(abs(y - p) > radius for p in peaks):
             peaks.append(int(y))
@@ -186,7 +186,29 @@ def find_typed_rows(comps: Components, *, char_height: float, pitch: float,
                                   char_height=float(np.median(heights)), phase=phase, coherence=r))
         else:
             other.append(members)
-    return _merge_overlapping(comps, typed, pitch), other
+    typed = _merge_overlapping(comps, typed, pitch)
+    kept = _drop_crowded(typed)
+    other += [np.asarray(r.members) for r in typed if r not in kept]
+    return kept, other
+
+
+def _drop_crowded(rows: list[TypedRow]) -> list[TypedRow]:
+    """Typed lines keep the platen's line spacing. A "row" much closer to its
+    neighbour than that is handwriting that happens to look regular (an
+    insertion in the gap): of such a pair, keep the stronger row."""
+    if len(rows) < 4:
+        return rows
+    gaps = np.diff([r.baseline for r in rows])
+    spacing = float(np.median(gaps))
+
+    def strength(r: TypedRow) -> float:
+        return len(r.members) * r.coherence * r.char_height
+
+    dropped: set[int] = set()
+    for i, gap in enumerate(gaps):
+        if gap < 0.65 * spacing and i not in dropped and i + 1 not in dropped:
+            dropped.add(i if strength(rows[i]) < strength(rows[i + 1]) else i + 1)
+    return [r for i, r in enumerate(rows) if i not in dropped]
 
 
 def _merge_overlapping(comps: Components, rows: list[TypedRow], pitch: float) -> list[TypedRow]:

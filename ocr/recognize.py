@@ -22,18 +22,33 @@ TARGET_CHAR_HEIGHT = 32.0
 
 @dataclass(frozen=True)
 class RowText:
+    """The words of one row, and where a typed line had a space between them.
+
+    ``spaced[i]`` tells whether a space precedes word ``i`` (always false for
+    the first). Tesseract sometimes splits a word before a hyphen or comma;
+    on a typewriter a space is a whole empty cell, so a gap narrower than
+    that is no space.
+    """
+
     words: tuple[Word, ...]  # boxes in deskewed page pixels
+    spaced: tuple[bool, ...] = ()
+
+    def _separators(self) -> list[str]:
+        if len(self.spaced) != len(self.words):
+            return ["" if i == 0 else " " for i in range(len(self.words))]
+        return ["" if i == 0 or not gap else " " for i, gap in enumerate(self.spaced)]
 
     @property
     def text(self) -> str:
-        return " ".join(w.text for w in self.words)
+        return "".join(sep + w.text for sep, w in zip(self._separators(), self.words))
 
     def word_offsets(self) -> list[tuple[int, int]]:
         """[start, end) of each word in :attr:`text`."""
         out, pos = [], 0
-        for w in self.words:
+        for sep, w in zip(self._separators(), self.words):
+            pos += len(sep)
             out.append((pos, pos + len(w.text)))
-            pos += len(w.text) + 1
+            pos += len(w.text)
         return out
 
     @property
@@ -101,7 +116,15 @@ def read_row(engine: Engine, gray: np.ndarray, layout: Layout, index: int, *, dp
            for s in layout.strikes if s.row == index and s.kind == "pen"]
     crop = erase_pen_strokes(crop, pen, baseline=row.baseline - crop_box.y0,
                              char_height=row.char_height, pitch=layout.pitch)
-    return RowText(_read(engine, crop, char_height=row.char_height, dpi=dpi, offset=crop_box))
+    words = _read(engine, crop, char_height=row.char_height, dpi=dpi, offset=crop_box)
+    return RowText(words, spaced_by_pitch(words, pitch=layout.pitch))
+
+
+def spaced_by_pitch(words: tuple[Word, ...], *, pitch: float) -> tuple[bool, ...]:
+    """A space before a word when the gap from the previous word could hold a
+    typed character cell (narrow glyphs such as '-' or ',' leave about half a
+    cell of white on either side)."""
+    return tuple(i > 0 and w.box.x0 - words[i - 1].box.x1 >= 0.9 * pitch for i, w in enumerate(words))
 
 
 def read_hand(engine: Engine, gray: np.ndarray, layout: Layout, block: HandBlock, *, dpi: int) -> RowText:

@@ -13,7 +13,7 @@ from ocr.model import Box, Word
 class FakeEngine:
     """Returns ``lines`` (texts, one list of words per line) for every call, in order, cycling.
 
-    Words get boxes spread evenly across the image, confidence ``conf``.
+    Words get boxes spread evenly across the image with a gap after each, confidence ``conf``.
     ``calls`` records each call's kind, image shape and settings.
     """
 
@@ -36,8 +36,9 @@ class FakeEngine:
                 for i, texts in enumerate(self.lines)]
 
     def _words(self, texts: list[str], width: int, y0: int, y1: int) -> list[Word]:
+        # each word fills the left 70% of its cell: the rest is the space after it
         cell = max(1, width // max(1, len(texts)))
-        return [Word(t, Box(i * cell, y0, min(width, (i + 1) * cell), y1), self.conf)
+        return [Word(t, Box(i * cell, y0, min(width, i * cell + max(1, int(0.7 * cell))), y1), self.conf)
                 for i, t in enumerate(texts)]
 
     def info(self) -> dict[str, str]:

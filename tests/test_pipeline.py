@@ -17,7 +17,7 @@ from tests.rendering import typed_page
 def _page_with_corrections() -> np.ndarray:
     page = typed_page(lines=5, columns=50).copy()
     y = _line_mid(1)
-    cv2.line(page, (_cell_x(30) - 5, y), (_cell_x(49) + 5, y), 30, 3)  # strike the right half of row 1
+    cv2.line(page, (_cell_x(27) - 5, y), (_cell_x(49) + 5, y), 30, 3)  # strike the right part of row 1
     return _handwrite(page, "кадров", _cell_x(34), int(MARGIN + 1 * LINE - 0.6 * LINE), 34)
 
 
@@ -35,7 +35,7 @@ def test_pipeline_assembles_layers_from_layout_and_words(tmp_path: Path) -> None
     deletion = page.regions_of("deletion")[0]
     insertion = page.regions_of("insertion")[0]
     line = next(r for r in page.regions if r.id == deletion.line)
-    # Words sit at quarters of the row; the strike covers the right half: "три четыре".
+    # Words start at quarters of the row; the strike covers the last two: "три четыре".
     assert line.text[deletion.span[0]:deletion.span[1]] == "три четыре"
     assert deletion.deletion_kind == "pen"
     # The insertion stands over the struck words, so it belongs after them.
