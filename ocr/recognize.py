@@ -69,26 +69,45 @@ def isolate(gray: np.ndarray, labels: np.ndarray, members: tuple[int, ...], box:
 
 def erase_pen_strokes(crop: np.ndarray, strike_ranges: list[tuple[int, int]], *, baseline: int,
                       char_height: float, pitch: float) -> np.ndarray:
-    """Whiten long, thin, roughly horizontal ink in the middle band of struck ranges."""
+    """Whiten pen strokes through typed words, keeping the letters they cross.
+
+    Stroke pieces are the long, roughly horizontal ink (openings with a line
+    a little shorter than a character cell, at three slopes, so wavy and
+    slanted strokes count). In each column of a struck range, an ink run
+    touching such a piece is erased only when it is about as thin as a pen
+    line; where a letter's stem crosses the stroke the run is long, and the
+    letter survives (the classic way of removing underlines).
+    """
     if not strike_ranges:
         return crop
-    ink = (crop < 160).astype(np.uint8)
+    ink = (crop < 200).astype(np.uint8)
     length = max(int(0.7 * pitch), 3)
     horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
-    # a wavy or slanted stroke is horizontal at a coarser scale: allow slight slopes
     for angle in (-8, 8):
         kernel = np.zeros((5, length), np.uint8)
-        cv2.line(kernel, (0, 2 - int(round(np.tan(np.radians(angle)) * length / 2))),
-                 (length - 1, 2 + int(round(np.tan(np.radians(angle)) * length / 2))), 1, 1)
+        rise = int(round(np.tan(np.radians(angle)) * length / 2))
+        cv2.line(kernel, (0, 2 - rise), (length - 1, 2 + rise), 1, 1)
         horizontal |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
-    zone = np.zeros_like(ink)
-    top, bottom = int(max(baseline - 0.85 * char_height, 0)), int(min(baseline + 0.1 * char_height, crop.shape[0]))
-    for x0, x1 in strike_ranges:
-        zone[top:bottom, max(x0, 0):max(x1, 0)] = 1
-    stroke = cv2.dilate(horizontal & zone, np.ones((3, 3), np.uint8))
+    horizontal = cv2.dilate(horizontal, np.ones((3, 1), np.uint8))
+    top = int(max(baseline - 0.9 * char_height, 0))
+    bottom = int(min(baseline + 0.35 * char_height, crop.shape[0]))
+    thin = max(3.0, 0.38 * char_height)
     out = crop.copy()
-    out[stroke > 0] = 255
+    reach = int(0.8 * pitch)  # the pen overshoots the words it strikes
+    for x0, x1 in strike_ranges:
+        for x in range(max(x0 - reach, 0), min(x1 + reach, crop.shape[1])):
+            column = ink[top:bottom, x]
+            for a, b in _runs(column):
+                if b - a <= thin and horizontal[top + a:top + b, x].any():
+                    out[max(top + a - 1, 0):top + b + 1, x] = 255
     return out
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of each run of non-zero values."""
+    padded = np.concatenate([[0], (flags > 0).astype(np.int8), [0]])
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[::2], edges[1::2]))
 
 
 def _read(engine: Engine, crop: np.ndarray, *, char_height: float, dpi: int, offset: Box) -> tuple[Word, ...]:
