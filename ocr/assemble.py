@@ -18,6 +18,7 @@ from ocr.model import Box, Region
 from ocr.recognize import RowText
 
 MapBox = Callable[[Box], Box]
+OVERTYPE_MAX_CONF = 0.7  # over-typed letters are read with low confidence
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,11 @@ def _span_of(row: RowText, x0: int, x1: int) -> tuple[int, int] | None:
     """Character span of the words whose centres fall inside [x0, x1)."""
     hits = [off for w, off in zip(row.words, row.word_offsets()) if x0 <= w.box.center[0] < x1]
     return (hits[0][0], hits[-1][1]) if hits else None
+
+
+def _conf_under(row: RowText, box: Box) -> float:
+    confs = [w.conf for w in row.words if box.x0 <= w.box.center[0] < box.x1]
+    return float(np.mean(confs)) if confs else 1.0
 
 
 def _anchor(row: RowText, x: float) -> int:
@@ -59,6 +65,8 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
         taken = deletions_by_row.get(strike.row, [])
         if span is None or any(s[0] < span[1] and span[0] < s[1] for _, s in taken):
             continue  # nothing under it, or the same words struck twice
+        if strike.kind == "overtype" and _conf_under(rows[strike.row], strike.box) > OVERTYPE_MAX_CONF:
+            continue  # dense but read with confidence: bold or fresh-ribbon type, not over-typing
         deletions_by_row.setdefault(strike.row, []).append((strike.box, span))
         text = rows[strike.row].text[span[0]:span[1]]
         regions.append(Region(id=f"d{n}", kind="deletion", box=to_source(strike.box), text=text,

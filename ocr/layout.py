@@ -65,7 +65,7 @@ class Strike:
     row: int  # index into Layout.rows
     box: Box
     kind: Literal["pen", "overtype"]
-    stroke: tuple[int, ...] = ()  # labels of components that are the pen stroke itself
+    density: float = 0.0  # over-typing: mean cell ink relative to the page's usual cell
 
 
 @dataclass(frozen=True)
@@ -263,23 +263,41 @@ def row_mask(comps: Components, row: TypedRow) -> np.ndarray:
     return np.isin(crop, np.asarray(row.members))
 
 
-def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float,
-                 pen_min_gaps: int = 3, overtype_ratio: float = 1.5) -> list[Strike]:
-    """Pen strikes (ink across the gaps between character cells, mid-height) and
-    over-typed words (cells much denser than the row's median cell)."""
+def _cells(mask: np.ndarray, row: TypedRow, pitch: float) -> tuple[int, np.ndarray]:
+    """Index of the row's first character cell and the ink count of each cell."""
+    b = row.box
+    first = int(np.floor((b.x0 - row.phase) / pitch))
+    last = int(np.ceil((b.x1 - row.phase) / pitch))
+    cells = []
+    for k in range(first, last + 1):
+        x0 = max(int(round(row.phase + (k - 0.5) * pitch)) - b.x0, 0)
+        x1 = min(int(round(row.phase + (k + 0.5) * pitch)) - b.x0, mask.shape[1])
+        cells.append(int(mask[:, x0:x1].sum()) if x1 > x0 else 0)
+    return first, np.asarray(cells, dtype=float)
+
+
+def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float, pen_min_gaps: int = 3,
+                 overtype_ratio: float = 1.18, overtype_min_cells: int = 3) -> list[Strike]:
+    """Pen strikes and candidate over-typed spans in typed rows.
+
+    A pen stroke inks the white gaps between character cells at mid-height,
+    several in a row. Over-typing (``х``, ``/``, ``-`` typed over each letter,
+    and over the spaces between the words) leaves runs of cells denser than
+    the page's usual cell; density alone also fires on bold capitals, so
+    these are candidates (``Strike.density``) that recognition confirms.
+    """
     strikes: list[Strike] = []
-    for index, row in enumerate(rows):
-        mask = row_mask(comps, row)
-        b = row.box
-        ch = row.char_height
+    masks = [row_mask(comps, row) for row in rows]
+    cells = [_cells(mask, row, pitch) for mask, row in zip(masks, rows)]
+    inked_all = np.concatenate([c[c > 0.05 * r.char_height * pitch] for (_, c), r in zip(cells, rows)] or [np.zeros(0)])
+    usual = float(np.median(inked_all)) if inked_all.size else 0.0
+    for index, (row, mask, (first, counts)) in enumerate(zip(rows, masks, cells)):
+        b, ch = row.box, row.char_height
         base = row.baseline - b.y0
-        mid0, mid1 = int(max(base - 0.62 * ch, 0)), int(max(base - 0.12 * ch, 1))
-        mid = mask[mid0:mid1]
-        first = int(np.floor((b.x0 - row.phase) / pitch))
-        last = int(np.ceil((b.x1 - row.phase) / pitch))
+        mid = mask[int(max(base - 0.62 * ch, 0)):int(max(base - 0.12 * ch, 1))]
         half_window = max(int(0.07 * pitch), 1)
         gaps = []
-        for k in range(first, last + 1):
+        for k in range(first, first + len(counts)):
             xb = int(round(row.phase + (k + 0.5) * pitch)) - b.x0
             lo, hi = max(xb - half_window, 0), min(xb + half_window + 1, mask.shape[1])
             gaps.append(hi > lo and bool(mid[:, lo:hi].any(axis=0).all()))
@@ -288,27 +306,17 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float,
                 x0 = int(row.phase + (first + start + 0.5) * pitch)
                 x1 = int(row.phase + (first + stop - 0.5) * pitch)
                 strikes.append(Strike(row=index, box=Box(x0, b.y0, x1, b.y1), kind="pen"))
-        # over-typing: per-cell ink, words = runs of inked cells
-        cells = []
-        for k in range(first, last + 1):
-            x0 = int(round(row.phase + (k - 0.5) * pitch)) - b.x0
-            x1 = int(round(row.phase + (k + 0.5) * pitch)) - b.x0
-            x0, x1 = max(x0, 0), min(x1, mask.shape[1])
-            cells.append(int(mask[:, x0:x1].sum()) if x1 > x0 else 0)
-        cells_arr = np.asarray(cells, dtype=float)
-        inked = cells_arr > 0.05 * ch * pitch
-        if inked.sum() < 4:
+        if not usual:
             continue
-        median = float(np.median(cells_arr[inked]))
-        for start, stop in _runs(list(inked)):
-            if stop - start < 2:
+        for start, stop in _runs(list(counts > 0.05 * ch * pitch)):
+            if stop - start < overtype_min_cells:
                 continue
-            density = cells_arr[start:stop].mean() / median
+            density = float(counts[start:stop].mean() / usual)
             x0 = int(row.phase + (first + start - 0.5) * pitch)
             x1 = int(row.phase + (first + stop - 0.5) * pitch)
             covered = any(s.row == index and s.box.x0 < x1 and s.box.x1 > x0 for s in strikes)
             if density >= overtype_ratio and not covered:
-                strikes.append(Strike(row=index, box=Box(x0, b.y0, x1, b.y1), kind="overtype"))
+                strikes.append(Strike(row=index, box=Box(x0, b.y0, x1, b.y1), kind="overtype", density=density))
     return strikes
 
 
