@@ -33,6 +33,14 @@ def _span_of(row: RowText, x0: int, x1: int) -> tuple[int, int] | None:
     return (hits[0][0], hits[-1][1]) if hits else None
 
 
+def is_writing(text: str, *, min_letters: int = 2) -> bool:
+    """Whether recognised handwriting reads as words: at least two letters or digits,
+    and more of them than other marks."""
+    alnum = sum(ch.isalnum() for ch in text)
+    other = sum(not ch.isalnum() and not ch.isspace() for ch in text)
+    return alnum >= min_letters and alnum > other
+
+
 def _conf_under(row: RowText, box: Box) -> float:
     confs = [w.conf for w in row.words if box.x0 <= w.box.center[0] < box.x1]
     return float(np.mean(confs)) if confs else 1.0
@@ -78,7 +86,9 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
     loose: list[tuple[float, str]] = []  # (y, markup line) of notes, ticks and stamps
     for n, (block, text) in enumerate(zip(layout.hand, hands), 1):
         box = to_source(block.box)
-        if block.kind == "insertion" and block.row is not None and text.text:
+        if block.kind != "checkmark" and not is_writing(text.text):
+            continue  # a stain, a speck cluster, a punch hole's rim: nothing was read
+        if block.kind == "insertion" and block.row is not None:
             row_text = rows[block.row]
             offset = _anchor(row_text, block.box.center[0])
             for del_box, span in deletions_by_row.get(block.row, []):
@@ -91,7 +101,7 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
         elif block.kind == "checkmark":
             regions.append(Region(id=f"c{n}", kind="checkmark", box=box, text=markup.TICK, conf=0.5))
             loose.append((block.box.center[1], markup.TICK))
-        elif text.text:
+        else:
             kind = "signature" if block.kind == "signature" else "margin_note"
             regions.append(Region(id=f"n{n}", kind=kind, box=box, text=text.text, conf=text.conf))
             loose.append((block.box.center[1], f"<note>{text.text}</note>"))

@@ -351,7 +351,7 @@ def group_handwriting(comps: Components, labels: np.ndarray, *, char_height: flo
     keep = np.zeros(len(comps.areas), dtype=np.uint8)
     keep[labels] = 1
     mask = keep[comps.labels]
-    gap_x, gap_y = max(int(char_height * 0.9), 1), max(int(char_height * 0.25), 1)
+    gap_x, gap_y = max(int(char_height * 1.3), 1), max(int(char_height * 0.25), 1)  # a written word space
     joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * gap_x + 1, 2 * gap_y + 1)))
     _, groups = cv2.connectedComponents(joined, connectivity=8)
     # the group of a component: the group label under its first pixel
@@ -408,7 +408,9 @@ def _substantial(comps: Components, members: np.ndarray, char_height: float) -> 
     """Enough ink to be writing rather than specks or dust."""
     box = comps.enclosing(members)
     return (comps.areas[members].sum() >= 0.25 * char_height ** 2
-            and max(box.width, box.height) >= 0.7 * char_height)
+            and max(box.width, box.height) >= 0.7 * char_height
+            # stains, folds and stamp remnants are far larger than a written line
+            and box.height <= 5 * char_height and box.width <= 40 * char_height)
 
 
 def drop_faint_rows(comps: Components, rows: list[TypedRow], gray: np.ndarray, *,
@@ -452,7 +454,7 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     in_row = np.zeros(len(comps.areas), dtype=bool)
     for r in rows:
         in_row[list(r.members)] = True
-    speck = comps.areas < max(0.02 * char_height ** 2, 4)
+    speck = comps.areas < max(0.05 * char_height ** 2, 4)
     hand_labels = np.flatnonzero(~in_row & ~in_stamp & ~speck & ~_faint_components(comps, gray, rows))
     hand_labels = hand_labels[hand_labels > 0]
     column = None
