@@ -442,11 +442,18 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     if gray is not None:
         kept = drop_faint_rows(comps, rows, gray)
         faint, rows = len(rows) - len(kept), kept
-    stamps = find_stamps(comps, char_height=char_height)
-    in_stamp = np.zeros(len(comps.areas), dtype=bool)
-    for s in stamps:
-        b = comps.boxes
-        in_stamp |= (b[:, 0] >= s.x0) & (b[:, 2] <= s.x1) & (b[:, 1] >= s.y0) & (b[:, 3] <= s.y1)
+    in_rows = np.zeros(len(comps.areas), dtype=bool)
+    for r in rows:
+        in_rows[list(r.members)] = True
+    letters = (comps.areas >= 0.05 * char_height ** 2) & ~in_rows
+    letters[0] = False
+    stamps, in_stamp = [], np.zeros(len(comps.areas), dtype=bool)
+    b = comps.boxes
+    for s in find_stamps(comps, char_height=char_height):
+        inside = (b[:, 0] >= s.x0) & (b[:, 2] <= s.x1) & (b[:, 1] >= s.y0) & (b[:, 3] <= s.y1)
+        if (inside & letters).sum() >= 5:  # a stamp has lettering; a punch hole or a stain ring has not
+            stamps.append(s)
+            in_stamp |= inside
     rows = attach_to_rows(comps, rows, pitch=pitch, exclude=in_stamp)
     rows.sort(key=lambda r: r.baseline)
     strikes = find_strikes(comps, rows, pitch=pitch)
