@@ -90,7 +90,7 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
             continue  # a stain, a speck cluster, a punch hole's rim: nothing was read
         if block.kind == "insertion" and block.row is not None:
             row_text = rows[block.row]
-            offset = _anchor(row_text, block.box.center[0])
+            offset = _anchor(row_text, block.caret_x if block.caret_x is not None else block.box.center[0])
             for del_box, span in deletions_by_row.get(block.row, []):
                 overlap = min(del_box.x1, block.box.x1) - max(del_box.x0, block.box.x0)
                 if overlap > 0.3 * min(block.box.width, del_box.width) or span[0] < offset < span[1]:

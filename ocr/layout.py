@@ -74,6 +74,7 @@ class HandBlock:
     members: tuple[int, ...]
     kind: HandKind
     row: int | None = None  # for insertions: the typed row below
+    caret_x: float | None = None  # for insertions: x of the caret marking the insertion point
 
 
 @dataclass(frozen=True)

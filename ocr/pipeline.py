@@ -12,6 +12,7 @@ import time
 from ocr.assemble import assemble
 from ocr.engine import Engine
 from ocr.imageio import SourcePage
+from ocr.carets import take_carets
 from ocr.layout import analyze_layout
 from ocr.model import Page, Step
 from ocr.preprocess import preprocess
@@ -23,7 +24,7 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None) 
     pre = preprocess(source, dpi=dpi)
 
     started = time.perf_counter()
-    layout = analyze_layout(pre.binary, dpi=pre.dpi, gray=pre.gray)
+    layout = take_carets(analyze_layout(pre.binary, dpi=pre.dpi, gray=pre.gray))
     layout_step = Step("layout", params={"method": "fixed-pitch rows"}, values=layout.measures,
                        seconds=round(time.perf_counter() - started, 3))
 
