@@ -224,3 +224,90 @@ def test_command_writes_png_markup_and_json_byte_identically(tmp_path):
     assert data["layers"]["markup"] == gt_md
     page = pagejson.read_page(tmp_path / "a" / "gt" / "doc_p01_light.gt.json")
     assert page.dpi == DPI and page.regions
+
+
+# --------------------------------------------------------------------------- units
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from ocr.synth import layout  # noqa: E402
+from ocr.synth.fonts import HAND_FAMILIES, hand_source  # noqa: E402
+from ocr.synth.levels import LEVELS, LEVEL_NAMES  # noqa: E402
+
+RUSSIAN = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"
+
+
+def _typesetting(**kw) -> layout.Typesetting:
+    base = dict(font="pt-mono", cpi=10, cap_mm=2.3, spacing=1.5, chars_per_line=40, left_mm=25,
+                top_mm=20, bottom_mm=20, indent=5, para_gap=False, header_align="left", overtype_p=0.5,
+                overtype_char="х", hyphen_p=1.0)
+    base.update(kw)
+    return layout.Typesetting(**base)
+
+
+def test_break_points_follow_russian_syllables():
+    # Manually checked: раз-вер-ты-ва-ние; no break leaving one letter, none before ь/ъ/й.
+    assert layout._break_points("развертывание") == [3, 6, 8, 10]
+    assert layout._break_points("подъем") == [4]
+    assert layout._break_points("кот") == []
+
+
+words = st.lists(st.text(alphabet=RUSSIAN + ",.", min_size=1, max_size=14), min_size=1, max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(words=words, width=st.integers(20, 70), seed=st.integers(0, 1000), marks=st.data())
+def test_wrapping_keeps_every_character_and_the_marks(words, width, seed, marks):
+    n = len(words)
+    deleted = marks.draw(st.sets(st.integers(0, n - 1), max_size=3))
+    inserted = marks.draw(st.sets(st.integers(0, n), max_size=3))
+    spans: list = []
+    for i, word in enumerate(words):
+        if i in inserted:
+            spans.append(mk.Insertion(f"вставка{i}"))
+            spans.append(mk.Typed(" "))
+        spans.append(mk.Deletion(word) if i in deleted else mk.Typed(word))
+        spans.append(mk.Typed(" "))
+    if n in inserted:
+        spans.append(mk.Insertion("конец"))
+    ts = _typesetting(chars_per_line=width)
+    lines = layout.wrap_paragraph(mk.TypedLine(tuple(spans)), para=0, header=False, ts=ts,
+                                  rng=np.random.default_rng(seed))
+    rebuilt = ""
+    for spec in lines:
+        assert spec.col + len(spec.text) <= width
+        text = spec.text
+        if rebuilt and not rebuilt.endswith("\x00"):
+            rebuilt += " "
+        rebuilt = rebuilt.rstrip("\x00")
+        rebuilt += text[:-1] + "\x00" if text.endswith("-") and spec is not lines[-1] and \
+            text[:-1] and text[-2].isalpha() and lines[lines.index(spec) + 1].text[:1].isalpha() else text
+        for d in spec.deletions:
+            assert spec.text[d.start:d.end].strip() == spec.text[d.start:d.end] != ""
+    rebuilt = rebuilt.replace("\x00", "")
+    assert rebuilt.replace("-", "") == " ".join(words).replace("-", "")
+    assert sorted(i.text for s in lines for i in s.insertions) == \
+        sorted(f"вставка{i}" for i in inserted if i < n) + (["конец"] if n in inserted else [])
+    struck = " ".join(s.text[d.start:d.end] for s in lines for d in s.deletions)
+    assert struck.replace("-", "").replace(" ", "") == \
+        "".join(words[i] for i in sorted(deleted)).replace("-", "")
+
+
+def test_level_table_is_complete_and_ordered():
+    assert set(LEVELS) == set(LEVEL_NAMES)
+    light, medium, heavy = (LEVELS[name] for name in LEVEL_NAMES)
+    assert light.skew_deg[1] <= medium.skew_deg[1] <= heavy.skew_deg[1] == 3.0
+    assert light.carbon_p < medium.carbon_p < heavy.carbon_p
+    assert light.jpeg_quality is None and heavy.jpeg_quality[1] < medium.jpeg_quality[0]
+    for params in LEVELS.values():
+        for value in vars(params).values():
+            if isinstance(value, tuple):
+                assert value[0] <= value[1]
+
+
+@pytest.mark.parametrize("family", HAND_FAMILIES)
+def test_handwriting_fonts_cover_russian_and_digits(family):
+    src = hand_source(family, 40)
+    missing = [c for c in RUSSIAN + "0123456789.,:-N" if not src.has(c)]
+    assert missing == []
+    assert src.font_for("ж").path != src.font_for("7").path

@@ -18,7 +18,7 @@ from ocr.errors import UsageError
 from ocr.synth.compose import DPIS, SynthPage, render_document
 from ocr.synth.levels import LEVEL_NAMES, level_params, params_dict
 
-PNG_COMPRESSION = 9
+PNG_COMPRESSION = 6  # level 9 is 15x slower on noisy scans for 5 % less
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

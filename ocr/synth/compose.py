@@ -173,13 +173,14 @@ def render_page(plan: PagePlan, *, ts: Typesetting, params: LevelParams, level: 
     ink_color = ribbon
     if carbon:
         ink_color = [CARBON_BLUE, CARBON_VIOLET, CARBON_BLACK][int(rng.integers(3))]
-    spread = (rng.uniform(1.0, 1.6) if carbon else rng.uniform(0.3, 0.5)) * dpi / 300
-    opacity = draw(params.ribbon_ink, rng) * (0.8 if carbon else 1.0)
+    spread = (rng.uniform(1.3, 2.1) if carbon else rng.uniform(0.3, 0.5)) * dpi / 300
+    opacity = draw(params.ribbon_ink, rng) * (0.95 if carbon else 1.0)
     tw = Typewriter.for_document(
         source, cell=cell, left=left, color=ink_color, opacity=opacity, ink_jitter=params.ink_jitter,
         baseline_jitter=params.baseline_jitter * cap, broken_p=params.broken_p,
         double_strike_p=params.double_strike_p, filled_counters_p=params.filled_counters_p,
-        carbon=carbon, spread=spread, doc_rng=_rng(seed, key, 6), rng=rng)
+        carbon=carbon, spread=spread, stroke_px=_rng(seed, key, 8).uniform(0.3, 0.42) * px_mm,
+        doc_rng=_rng(seed, key, 6), rng=rng)
     geo = marks.PageGeometry(width, height, dpi, cap, xheight, ts.spacing * dpi / 6, left,
                              left + ts.chars_per_line * cell)
     hands = choose_hands(_rng(seed, key, 7), xheight, dpi)
@@ -192,6 +193,8 @@ def render_page(plan: PagePlan, *, ts: Typesetting, params: LevelParams, level: 
         counters[prefix] += 1
         return f"{prefix}{counters[prefix]}"
 
+    block_hand: Hand | None = None
+    block_x: float | None = None
     for item in plan.items:
         if item.kind == "break":
             if markup_lines and markup_lines[-1] != "":
@@ -227,9 +230,12 @@ def render_page(plan: PagePlan, *, ts: Typesetting, params: LevelParams, level: 
             if item.placement == "margin":
                 marks.margin_note(canvas, geo, item.text, item.y, hands.notes, rng, nid)
             else:
-                hand = hands.signature if signature else (hands.archivist if _archival(item.text, item.y, geo)
-                                                          else hands.notes)
-                marks.foot_note(canvas, geo, item.text, item.y, hand, rng, nid, signature=signature)
+                if not (item.follows_note and block_hand is not None):
+                    block_hand = hands.signature if signature else (
+                        hands.archivist if _archival(item.text, item.y, geo) else hands.notes)
+                    block_x = None
+                block_x = marks.foot_note(canvas, geo, item.text, item.y, block_hand, rng, nid,
+                                          signature=signature, x=block_x if item.follows_note else None)
             regions.append(dict(id=nid, kind=item.note_kind, text=item.text))
             markup_lines.append(f"<note>{item.text}</note>")
         elif item.kind == "tick":
@@ -324,6 +330,7 @@ def _paper_and_scan(canvas: InkCanvas, *, params: LevelParams, dpi: int, gray: b
     specks = draw(params.specks, rng)
     image = degrade.sensor(image, blur_sigma=blur, noise_sigma=params.noise_sigma, specks=specks, dpi=dpi,
                            rng=rng)
+    assert image.dtype == np.float32, image.dtype
     image = degrade.to_uint8(image, gray=gray)
     quality = draw(params.jpeg_quality, rng) if params.jpeg_quality else None
     if quality:

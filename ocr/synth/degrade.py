@@ -172,10 +172,10 @@ def uneven_light(image: np.ndarray, *, falloff: float, rng: np.random.Generator)
     h, w = image.shape[:2]
     yy = np.linspace(-1, 1, h, dtype=np.float32)[:, None]
     xx = np.linspace(-1, 1, w, dtype=np.float32)[None, :]
-    angle = rng.uniform(0, 2 * np.pi)
-    gradient = (np.cos(angle) * xx + np.sin(angle) * yy + 1) / 2
+    angle = float(rng.uniform(0, 2 * np.pi))
+    gradient = (float(np.cos(angle)) * xx + float(np.sin(angle)) * yy + 1) / 2
     vignette = (xx ** 2 + yy ** 2) / 2
-    light = 1 - falloff * (0.6 * gradient + 0.4 * vignette)
+    light = (1 - falloff * (0.6 * gradient + 0.4 * vignette)).astype(np.float32)
     return image * light[..., None]
 
 

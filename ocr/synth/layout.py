@@ -73,6 +73,7 @@ class PageItem:
     text: str = ""
     note_kind: str = ""            # margin_note | signature
     placement: str = ""            # margin | foot
+    follows_note: bool = False     # a foot note right under another, same block
 
 
 @dataclass
@@ -188,7 +189,8 @@ def _break_points(word: str) -> list[int]:
         prev, nxt = left[-1], right[0]
         vowel_then_consonant = prev in _VOWELS and nxt not in _VOWELS and len(right) > 1 and right[1] in _VOWELS
         two_consonants = prev not in _VOWELS and nxt not in _VOWELS
-        if vowel_then_consonant or two_consonants:
+        after_sign = prev in _NO_LINE_START                    # ь, ъ, й stay with what precedes
+        if vowel_then_consonant or two_consonants or after_sign:
             points.append(k)
     return points
 
@@ -320,7 +322,8 @@ def paginate(lines: list[mk.Line], *, ts: Typesetting, dpi: int, page_height: in
             for spec in wrap_paragraph(line, para=para, header=header, ts=ts, rng=rng):
                 if y > bottom:
                     y = new_page()
-                pages[-1].items.append(PageItem("line", y, line=spec))
+                slip = float(rng.normal(0, 0.025 * single))      # the platen does not feed evenly
+                pages[-1].items.append(PageItem("line", y + slip, line=spec))
                 y += pitch
             para += 1
         elif isinstance(line, mk.BlankLine):
@@ -331,12 +334,13 @@ def paginate(lines: list[mk.Line], *, ts: Typesetting, dpi: int, page_height: in
         elif isinstance(line, mk.NoteLine):
             kind = "signature" if _is_signature(line.text) else "margin_note"
             if index > last_typed or kind == "signature" or _stands_alone(lines, index):
-                height = 2.4 * single
+                follows = index > 0 and isinstance(lines[index - 1], mk.NoteLine)
+                height = (1.6 if follows else 2.4) * single
                 if y + height * 0.5 > bottom + 0.6 * ts.bottom_mm * px_mm:
                     y = new_page()
                 y += height * 0.45
                 pages[-1].items.append(PageItem("note", y, text=line.text, note_kind=kind,
-                                                placement="foot"))
+                                                placement="foot", follows_note=follows))
                 y += height * 0.55
             else:
                 pages[-1].items.append(PageItem("note", y, text=line.text, note_kind=kind,

@@ -157,18 +157,24 @@ def margin_note(canvas: InkCanvas, geo: PageGeometry, text: str, anchor_y: float
 
 
 def foot_note(canvas: InkCanvas, geo: PageGeometry, text: str, baseline: float, hand: hw.Hand,
-              rng: np.random.Generator, owner: str, *, signature: bool) -> None:
-    """A handwritten line below the text: a signature with its flourish, a date, an archival note."""
+              rng: np.random.Generator, owner: str, *, signature: bool, x: float | None = None) -> float:
+    """A handwritten line below the text: a signature with its flourish, a date, an archival note.
+
+    ``x`` continues a block of notes at the same left edge; returns the left edge used.
+    """
     written = hw.write(text, hand, rng, scale=1.35 if signature else 1.0)
     written = _rotate(written, rng.uniform(-4, 4) if signature else rng.uniform(-2, 2))
     ex0, _, ex1, _ = _ink_extent(written.shape)
     width = ex1 - ex0
     span = geo.text_right - geo.text_left
-    if signature:
+    if x is not None:
+        x = x + rng.normal(0, geo.mm)
+    elif signature:
         x = geo.text_left + span * rng.uniform(0.5, 0.65)
     else:
         x = geo.text_left + span * rng.uniform(0.0, 0.45)
     x = _fit_x(x, width, geo)
+    left_edge = x
     bx0, by0, bx1, by1 = _paint_written(canvas, written, x - (ex0 - written.x0), baseline, hand, owner)
     if signature:
         length = (bx1 - bx0) * rng.uniform(0.7, 1.1)
@@ -177,6 +183,7 @@ def foot_note(canvas: InkCanvas, geo: PageGeometry, text: str, baseline: float, 
         pts[:, 0] = np.clip(pts[:, 0], 4 * geo.mm, geo.width - 4 * geo.mm)
         patch, px, py = hw.stroke(pts, hand.stroke_px, rng)
         canvas.paint(patch, px, py, hand.color, text=True, owners=[owner])
+    return left_edge
 
 
 def tick(canvas: InkCanvas, geo: PageGeometry, anchor_y: float, hand: hw.Hand, rng: np.random.Generator,

@@ -69,18 +69,18 @@ def rectangular(lines: list[str], *, letter_px: int, border_px: float) -> tuple[
 def round_(ring: str, center: list[str], *, letter_px: int, border_px: float) -> tuple[np.ndarray, np.ndarray]:
     src = GlyphSource([stamp_font_path()], letter_px)
     cap = src.metrics()[0]
-    ring_text = ring.strip() + " * "
-    circumference = sum(src.glyph(c).advance for c in ring_text) * 1.08
-    r_text = max(circumference / (2 * np.pi), letter_px * 3.0)
+    ring_text = ring.strip()
+    track = 1.15                                       # letter spacing on the ring
+    arc = sum(src.glyph(c).advance for c in ring_text) * track
+    r_text = max(arc / (2 * np.pi * 0.92), letter_px * 5.0)
     r_out = r_text + cap * 0.5 + border_px * 3
     size = int(2 * r_out + 4 * border_px + 4)
     c = size / 2
     text = np.zeros((size, size), np.float32)
-    angle = -np.pi / 2 - np.pi * 0.9
-    step_scale = 2 * np.pi / (circumference / 1.08) / 1.08
+    angle = -np.pi / 2 - arc / r_text / 2              # the ring text centred on the top
     for ch in ring_text:
         g = src.glyph(ch)
-        half = g.advance / 2 * step_scale
+        half = g.advance * track / 2 / r_text
         angle += half
         if g.alpha.size > 1:
             gx, gy = c + r_text * np.cos(angle), c + r_text * np.sin(angle)

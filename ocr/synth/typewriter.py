@@ -10,6 +10,7 @@ paper: blurred, lighter, grainier and tinted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -24,6 +25,14 @@ CARBON_BLUE = np.array([0.32, 0.34, 0.58], np.float32)
 CARBON_VIOLET = np.array([0.40, 0.30, 0.55], np.float32)
 CARBON_BLACK = np.array([0.22, 0.22, 0.24], np.float32)
 _ROUND_KEYS = "оаедбвзрфюяэОАДБВРФЮЯЭ0689%@ёЁ"
+
+
+def stem_width(source: GlyphSource) -> float:
+    """Width in pixels of the left stem of "Н", the face's stroke weight."""
+    alpha = source.glyph("Н").alpha
+    row = np.r_[0, (alpha[alpha.shape[0] // 3] > 0.5).astype(np.int8), 0]
+    edges = np.flatnonzero(np.diff(row))
+    return float(edges[1] - edges[0]) if len(edges) >= 2 else 1.0
 
 
 @dataclass
@@ -43,6 +52,7 @@ class Typewriter:
     key_offset: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     dirty_keys: frozenset[str] = frozenset()
     key_angle: dict[str, float] = field(default_factory=dict)   # degrees, a bent type bar
+    bold: int = 1                  # dilation kernel bringing thin faces to a typewriter's stroke
     _shapes: dict[str, np.ndarray] = field(default_factory=dict)
     _wear: float = 1.0
 
@@ -50,6 +60,7 @@ class Typewriter:
     def for_document(cls, source: GlyphSource, *, cell: float, left: float, color: np.ndarray,
                      opacity: float, ink_jitter: float, baseline_jitter: float, broken_p: float,
                      double_strike_p: float, filled_counters_p: float, carbon: bool, spread: float,
+                     stroke_px: float,
                      doc_rng: np.random.Generator, rng: np.random.Generator) -> Typewriter:
         cap = source.metrics()[0]
         keys = sorted(set(_ROUND_KEYS) | set("абвгдежзийклмнопрстуфхцчшщъыьэюя.,-"))
@@ -57,8 +68,9 @@ class Typewriter:
                           float(np.clip(doc_rng.normal(1.0, 0.08), 0.8, 1.15))) for k in keys}
         key_angle = {k: float(doc_rng.normal(0, 0.8)) for k in keys}
         dirty = frozenset(k for k in _ROUND_KEYS if doc_rng.random() < filled_counters_p)
+        bold = 1 + max(0, int(round(stroke_px - stem_width(source))))
         return cls(source, cell, left, color, opacity, ink_jitter, baseline_jitter, broken_p,
-                   double_strike_p, carbon, spread, rng, key_offset, dirty, key_angle)
+                   double_strike_p, carbon, spread, rng, key_offset, dirty, key_angle, bold)
 
     def x_of(self, column: float) -> float:
         return self.left + column * self.cell
@@ -68,7 +80,7 @@ class Typewriter:
         self._wear = float(np.clip(self._wear + self.rng.normal(0, 0.03), 0.8, 1.1))
 
     def type_line(self, canvas: InkCanvas, spec: LineSpec, baseline: float, *,
-                  owners_of: callable) -> None:
+                  owners_of: Callable[[int], list[str]]) -> None:
         """Type ``spec`` with its first character at column ``spec.col``; ``owners_of(i)`` names regions."""
         self.new_line()
         for i, ch in enumerate(spec.text):
@@ -92,7 +104,7 @@ class Typewriter:
             shape = self._break(shape)
         opacity = self.opacity * self._wear * force * float(rng.normal(1.0, self.ink_jitter))
         opacity = float(np.clip(opacity, 0.25, 1.0))
-        alpha = shape * opacity
+        alpha = np.clip(shape * opacity * 1.15, 0, 1)
         if rng.random() < 0.06:                     # ribbon half off the type: top or bottom faint
             ramp = np.linspace(1.0, 0.35, alpha.shape[0], dtype=np.float32)
             alpha *= (ramp if rng.random() < 0.5 else ramp[::-1])[:, None]
@@ -120,6 +132,9 @@ class Typewriter:
         if shape is not None:
             return shape
         shape = pad(alpha, self.margin)
+        if self.bold > 1:
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (self.bold, self.bold))
+            shape = cv2.dilate(shape, kernel)
         if ch in self.dirty_keys:
             k = max(3, int(round(alpha.shape[0] * 0.12)) | 1)
             kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
