@@ -311,3 +311,22 @@ def test_handwriting_fonts_cover_russian_and_digits(family):
     missing = [c for c in RUSSIAN + "0123456789.,:-N" if not src.has(c)]
     assert missing == []
     assert src.font_for("ж").path != src.font_for("7").path
+
+
+def test_command_refuses_bad_input(tmp_path):
+    from ocr.errors import MarkupError, UsageError
+    from ocr.synth.command import main
+
+    with pytest.raises(UsageError):
+        synthesize(tmp_path / "missing.gt.md", out=tmp_path)
+    empty = tmp_path / "notes.gt.md"
+    empty.write_text("<note>только заметка</note>\n", encoding="utf-8")
+    with pytest.raises(UsageError):
+        synthesize(empty, out=tmp_path)
+    broken = tmp_path / "broken.gt.md"
+    broken.write_text("текст <sup>без конца\n", encoding="utf-8")
+    with pytest.raises(MarkupError):
+        synthesize(broken, out=tmp_path)
+    assert main([str(empty), "--out", str(tmp_path)]) == 2
+    with pytest.raises(ValueError):
+        render_document(mk.parse("текст\n"), level="extreme")

@@ -31,7 +31,7 @@ from ocr.synth import degrade, marks
 from ocr.synth.fonts import (HAND_FAMILIES, TYPEWRITER_FONTS, cap_ratio, hand_source, typewriter_font_path,
                              typewriter_source)
 from ocr.synth.handwriting import Hand
-from ocr.synth.ink import InkCanvas
+from ocr.synth.ink import InkCanvas, smooth_noise
 from ocr.synth.layout import PagePlan, Typesetting, paginate, prepare
 from ocr.synth.levels import LEVEL_NAMES, LevelParams, draw, level_params
 from ocr.synth.truth import line_markup, region_box
@@ -181,6 +181,8 @@ def render_page(plan: PagePlan, *, ts: Typesetting, params: LevelParams, level: 
         double_strike_p=params.double_strike_p, filled_counters_p=params.filled_counters_p,
         carbon=carbon, spread=spread, stroke_px=_rng(seed, key, 8).uniform(0.3, 0.42) * px_mm,
         doc_rng=_rng(seed, key, 6), rng=rng)
+    tw.page_size = (width, height)
+    tw.pressure = np.clip(1 + (0.18 if carbon else 0.07) * smooth_noise((24, 17), 6, rng), 0.6, 1.25)
     geo = marks.PageGeometry(width, height, dpi, cap, xheight, ts.spacing * dpi / 6, left,
                              left + ts.chars_per_line * cell)
     hands = choose_hands(_rng(seed, key, 7), xheight, dpi)

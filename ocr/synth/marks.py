@@ -126,7 +126,7 @@ def margin_note(canvas: InkCanvas, geo: PageGeometry, text: str, anchor_y: float
                 rng: np.random.Generator, owner: str) -> None:
     """A note in the wider margin, a little rotated; upright along the margin if it does not fit."""
     written = hw.write(text, hand, rng)
-    left_room = geo.text_left - 8 * geo.mm
+    left_room = geo.text_left - 13 * geo.mm           # the strip next to the text is for ticks
     right_room = geo.width - geo.text_right - 6 * geo.mm
     ex0, _, ex1, _ = _ink_extent(written.shape)
     width = ex1 - ex0
@@ -139,7 +139,7 @@ def margin_note(canvas: InkCanvas, geo: PageGeometry, text: str, anchor_y: float
     if width > room * 1.05:
         written = _rotate(written, 90 + rng.normal(0, 2))
         ex0, ey0, ex1, ey1 = _ink_extent(written.shape)
-        cx = geo.text_left / 2 + 2 * geo.mm if side == "left" else (geo.text_right + geo.width) / 2
+        cx = (geo.text_left - 9 * geo.mm) / 2 + 2 * geo.mm if side == "left" else (geo.text_right + geo.width) / 2
         px = int(round(cx - (ex0 + ex1) / 2))
         py = int(round(min(max(anchor_y - (ey0 + ey1) / 2, 10 * geo.mm),
                            geo.height - 10 * geo.mm - written.shape.shape[0])))
@@ -149,7 +149,7 @@ def margin_note(canvas: InkCanvas, geo: PageGeometry, text: str, anchor_y: float
     ex0, _, ex1, _ = _ink_extent(written.shape)
     width = ex1 - ex0
     if side == "left":
-        x = geo.text_left - 3 * geo.mm - width - rng.uniform(0, max(0.0, room - width) * 0.5)
+        x = geo.text_left - 9 * geo.mm - width - rng.uniform(0, max(0.0, room - width) * 0.5)
     else:
         x = geo.text_right + 3 * geo.mm + rng.uniform(0, max(0.0, room - width) * 0.5)
     x = _fit_x(x, width, geo)
@@ -188,8 +188,10 @@ def foot_note(canvas: InkCanvas, geo: PageGeometry, text: str, baseline: float, 
 
 def tick(canvas: InkCanvas, geo: PageGeometry, anchor_y: float, hand: hw.Hand, rng: np.random.Generator,
          owner: str) -> None:
-    x = geo.text_left - rng.uniform(7, 14) * geo.mm
-    pts = hw.tick_points(x, anchor_y + geo.cap * 0.1, geo.cap * rng.uniform(1.3, 2.0), rng)
+    """A tick next to the line, in the strip of margin that margin notes leave free."""
+    size = geo.cap * rng.uniform(1.3, 2.0)
+    x = geo.text_left - rng.uniform(1.5, 2.5) * geo.mm - size * 0.95
+    pts = hw.tick_points(x, anchor_y + geo.cap * 0.1, size, rng)
     patch, px, py = hw.stroke(pts, hand.stroke_px * 1.2, rng)
     canvas.paint(patch, px, py, hand.color, text=True, owners=[owner])
 

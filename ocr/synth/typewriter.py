@@ -53,6 +53,8 @@ class Typewriter:
     dirty_keys: frozenset[str] = frozenset()
     key_angle: dict[str, float] = field(default_factory=dict)   # degrees, a bent type bar
     bold: int = 1                  # dilation kernel bringing thin faces to a typewriter's stroke
+    pressure: np.ndarray | None = None   # coarse grid over the page: uneven pressure through carbon
+    page_size: tuple[int, int] = (1, 1)  # (width, height) the pressure grid spans
     _shapes: dict[str, np.ndarray] = field(default_factory=dict)
     _wear: float = 1.0
 
@@ -103,6 +105,11 @@ class Typewriter:
         if rng.random() < self.broken_p:
             shape = self._break(shape)
         opacity = self.opacity * self._wear * force * float(rng.normal(1.0, self.ink_jitter))
+        if self.pressure is not None:
+            gh, gw = self.pressure.shape
+            gx = min(int(self.x_of(column) / self.page_size[0] * gw), gw - 1)
+            gy = min(max(int(baseline / self.page_size[1] * gh), 0), gh - 1)
+            opacity *= float(self.pressure[gy, max(gx, 0)])
         opacity = float(np.clip(opacity, 0.25, 1.0))
         alpha = np.clip(shape * opacity * 1.15, 0, 1)
         if rng.random() < 0.06:                     # ribbon half off the type: top or bottom faint
