@@ -159,7 +159,3 @@ def cap_ratio(paths: list[Path]) -> float:
     """Cap height of a face as a fraction of its em, to size fonts by cap height."""
     font = _font(str(paths[0]), 100)
     return -font.getbbox("Н", anchor="ls")[1] / 100.0
-
-
-def advance_ratio(path: Path) -> float:
-    return _font(str(path), 100).getlength("Н") / 100.0

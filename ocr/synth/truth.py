@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ocr import markup as mk
 from ocr.model import Box
 from ocr.synth.degrade import transform_points
 from ocr.synth.layout import LineSpec
@@ -65,8 +66,6 @@ def line_markup(spec: LineSpec, *, with_marks: bool = True) -> LineMarkup:
 
 
 def _typed_of(markup_line: str) -> str:
-    from ocr import markup as mk
-
     line = mk.parse(markup_line).lines[0]
     return line.typed_text if isinstance(line, mk.TypedLine) else ""
 
