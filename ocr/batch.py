@@ -82,6 +82,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="redo pages that are already done")
     parser.add_argument("--timeout", type=float, default=None, metavar="SEC",
                         help="give up on a page after SEC seconds")
+    parser.add_argument("--no-postcorrect", dest="postcorrect", action="store_false",
+                        help="leave typed words as Tesseract read them (no dictionary pass)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -97,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
     if importlib.util.find_spec("ocr.pipeline") is None:
         raise ArchocrError("the page pipeline (ocr/pipeline.py) is missing from this installation; "
                            "reinstall archocr with scripts/setup")
-    result = run_batch(args.paths, args.out, process=TesseractProcess(timeout=args.timeout),
+    process = TesseractProcess(timeout=args.timeout, postcorrect=args.postcorrect)
+    result = run_batch(args.paths, args.out, process=process,
                        jobs=args.jobs or _cpu_count(), force=args.force, formats=formats,
                        progress=_to_stderr, timeout=args.timeout)
     return result.exit_code
@@ -106,8 +109,8 @@ def run(args: argparse.Namespace) -> int:
 class TesseractProcess:
     """``ocr.pipeline.process_page`` with one :class:`~ocr.engine.TesseractEngine` per process."""
 
-    def __init__(self, *, lang: str = "rus", timeout: float | None = None) -> None:
-        self.lang, self.timeout = lang, timeout
+    def __init__(self, *, lang: str = "rus", timeout: float | None = None, postcorrect: bool = True) -> None:
+        self.lang, self.timeout, self.postcorrect = lang, timeout, postcorrect
         self._engine: Any = None
 
     def start(self) -> None:
@@ -120,10 +123,10 @@ class TesseractProcess:
         from ocr.pipeline import process_page
 
         self.start()
-        return process_page(source, engine=self._engine)
+        return process_page(source, engine=self._engine, postcorrect=self.postcorrect)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"lang": self.lang, "timeout": self.timeout, "_engine": None}
+        return {"lang": self.lang, "timeout": self.timeout, "postcorrect": self.postcorrect, "_engine": None}
 
 
 def run_batch(inputs: Sequence[str | os.PathLike[str]], out_dir: Path, *, process: Process,

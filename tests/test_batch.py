@@ -243,7 +243,7 @@ def test_cli_exit_codes(tmp_path: Path, monkeypatch, capsys) -> None:
     assert "supported: md, txt, json" in capsys.readouterr().err
 
     monkeypatch.setattr("ocr.engine.check_available", lambda lang: None)
-    monkeypatch.setattr("ocr.batch.TesseractProcess", lambda timeout=None: failing_process)
+    monkeypatch.setattr("ocr.batch.TesseractProcess", lambda timeout=None, postcorrect=True: failing_process)
     assert cli.main(["run", *args, "--jobs", "1"]) == 1
     err = capsys.readouterr().err
     assert "bad.png FAILED" in err and "done 1, skipped 0, failed 1" in err

@@ -48,7 +48,7 @@ def test_pipeline_assembles_layers_from_layout_and_words(tmp_path: Path) -> None
     assert layers["deletions"][0]["text"] == "три четыре"
     assert "кадров" in layers["reading"] and layers["reading"].count("три") == 4  # 5 rows, one struck
 
-    assert [s.name for s in page.steps] == ["preprocess", "layout", "recognize", "assemble"]
+    assert [s.name for s in page.steps] == ["preprocess", "layout", "recognize", "postcorrect", "assemble"]
     assert all(s.seconds >= 0 for s in page.steps)
 
 

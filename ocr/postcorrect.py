@@ -1,0 +1,309 @@
+"""Post-correction stage: dictionary repair of doubtful words in typed rows.
+
+Worn typewriter type loses strokes, and Tesseract then reads a letter as its
+neighbour in shape (``н`` as ``и`` or ``ч``, ``о`` as ``с``, ``в`` as ``з``) or
+picks up a speck as a stray mark inside a word. A typed word that is not in
+the Russian word list (wordfreq) *and* was read with low confidence gets
+candidates one or two such confusions away; the most frequent known candidate
+replaces it, but only when it is common and clearly ahead of the runner-up.
+
+What a typist wrote on purpose is never "corrected" (SPEC §1): numbers and
+words with digits (``56г.``, ``2-х``; only a lone ``6``, ``0`` or ``3`` among
+letters is taken for ``б``, ``о``, ``з``), words with an apostrophe
+(``под'ема``), words that are known once a ``ъ`` is put back (``подема``),
+all-caps words and abbreviations (``КПСС``, ``УШ``, ``ХХ``), words of one or
+two letters (``Ш``, ``N``), both halves of a word hyphen-broken across rows,
+dotted abbreviations (``ит.д.``), words with letters outside the Russian
+alphabet (Komi ``ӧ``, ``і``), and words after a mark that may be a lost letter
+(``:окладывает``). A candidate never
+gains ``ъ`` or ``ё``, and the word keeps its capital.
+
+A "word" here is what stands between spaces on the typed line: Tesseract's
+pieces joined without a space (``апатито:`` + ``ого``) are checked as one, and
+become one :class:`~ocr.model.Word` if corrected.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Iterator, Sequence
+
+import regex
+
+from ocr.model import Box, Word
+from ocr.recognize import RowText
+
+Frequency = Callable[[str], float]  # a word's Zipf frequency (log10 per billion words); 0 if unknown
+
+# Letters that worn type and Tesseract confuse, in groups of mutually confusable
+# shapes (a stroke lost or a bowl filled); a candidate substitutes one letter of
+# a group for another. The last four groups each cut cer_typed on the corpus
+# and changed none of the Komi lines; с/а and а/я were tried and left out.
+CONFUSIONS: tuple[str, ...] = (
+    "есозэ", "инпйл", "шщ", "жх", "цщ", "вз", "адл", "ро", "уч", "ым", "чн",
+    "гпт", "цд", "кх", "иы",
+)
+DIGIT_LETTERS = {"6": "б", "0": "о", "3": "з"}  # digits that are letters misread
+RUSSIAN = "абвгдежзийклмнопрстуфхцчшщъыьэюяё"
+REPLACEMENT_LETTERS = RUSSIAN.replace("ъ", "").replace("ё", "")  # what may replace a stray mark
+SENTENCE_END = ".!?:;\"»“”)"  # a capital after these is a capital on purpose
+APOSTROPHES = "'’`ʼ"
+OPENING = "\"«„“([<"  # marks that may open a word
+_VOWELS_AFTER_HARD_SIGN = "еёюя"
+_CONSONANTS = "бвгджзйклмнпрстфхцчшщ"
+
+_CORE = regex.compile(r"^(\P{Alnum}*)(.*?)(\P{Alnum}*)$", regex.DOTALL)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One corrected word: row index, word index in the corrected row, text before and after."""
+
+    row: int
+    index: int
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Postcorrected:
+    rows: tuple[RowText, ...]
+    checked: int  # words eligible and looked up in the word list
+    doubtful: int  # of those, unknown and read with low confidence
+    changes: tuple[Change, ...]
+
+
+def russian_zipf(word: str) -> float:
+    """Zipf frequency of ``word`` in wordfreq's Russian list (0 when unknown).
+
+    A plain lowercase word is looked up in the list directly, which gives what
+    ``zipf_frequency`` gives a hundred times faster (thousands of candidates
+    a page); anything else goes through ``zipf_frequency`` and its tokenizer.
+    """
+    low = word.lower()
+    if all(ch in RUSSIAN for ch in low):
+        freq = _russian_list().get(low)
+        return round(math.log10(freq) + 9.0, 2) if freq else 0.0
+    return _zipf_frequency(low)
+
+
+@lru_cache(maxsize=1)
+def _russian_list() -> dict[str, float]:
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict("ru")
+
+
+@lru_cache(maxsize=20_000)
+def _zipf_frequency(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "ru")
+
+
+def postcorrect(rows: Sequence[RowText], *, frequency: Frequency = russian_zipf, max_conf: float = 0.95,
+                unknown_below: float = 1.0, min_zipf: float = 2.0, margin: float = 0.5,
+                max_edits: int = 2, second_edit_cost: float = 1.5,
+                replace_stray: bool = True, lower_mid_sentence: bool = False) -> Postcorrected:
+    """Correct doubtful words in ``rows`` (typed rows in reading order; never handwriting).
+
+    A word is doubtful when its Zipf frequency is below ``unknown_below``
+    (wordfreq lists nothing rarer than 1.0) and its lowest confidence below
+    ``max_conf``. Each candidate scores its frequency less ``second_edit_cost``
+    for a second edit; the best wins when it scores at least ``min_zipf`` and
+    ``margin`` more than the runner-up. ``replace_stray`` lets a stray mark
+    inside a word stand for a broken letter as well as for a speck;
+    ``lower_mid_sentence`` lowercases the capital of a word corrected in
+    mid-sentence (one edit; off: it cost more than it gained on the corpus).
+    """
+    if not 0.0 <= max_conf <= 1.0:
+        raise ValueError(f"max_conf must be within 0..1, not {max_conf}")
+    if max_edits not in (0, 1, 2):
+        raise ValueError(f"max_edits must be 0, 1 or 2, not {max_edits}")
+    out: list[RowText] = []
+    changes: list[Change] = []
+    checked = doubtful = 0
+    previous = ""  # the text of the word before, across rows
+    for r, row in enumerate(rows):
+        gaps = _spacing(row)
+        continued = previous.endswith("-")  # this row starts with the second half of a broken word
+        words: list[Word] = []
+        spaced: list[bool] = []
+        for t, (start, stop) in enumerate(_tokens(gaps)):
+            pieces = row.words[start:stop]
+            text = "".join(w.text for w in pieces)
+            broken = (t == 0 and continued) or text.endswith("-") or text.startswith("-")
+            new = None
+            if not broken and _eligible(text):
+                checked += 1
+                lead, core, trail = _CORE.match(text).groups()
+                conf = min(w.conf for w in pieces)
+                if (_known(core, frequency) < unknown_below and conf < max_conf
+                        and not _hard_sign_dropped(core, frequency)):
+                    doubtful += 1
+                    mid = bool(previous) and not previous.endswith(tuple(SENTENCE_END))
+                    fixed = correct_word(core, frequency=frequency, mid_sentence=mid, min_zipf=min_zipf,
+                                         margin=margin, max_edits=max_edits,
+                                         second_edit_cost=second_edit_cost, replace_stray=replace_stray,
+                                         lower_mid_sentence=lower_mid_sentence)
+                    if fixed is not None:
+                        new = lead + fixed + trail
+            if new is None:
+                words.extend(pieces)
+                spaced.extend(gaps[start:stop])
+            else:
+                changes.append(Change(r, len(words), text, new))
+                words.append(Word(new, Box.enclosing(w.box for w in pieces), min(w.conf for w in pieces)))
+                spaced.append(gaps[start])
+            previous = text
+        out.append(RowText(tuple(words), tuple(spaced)) if changes and changes[-1].row == r else row)
+    return Postcorrected(tuple(out), checked, doubtful, tuple(changes))
+
+
+def correct_word(core: str, *, frequency: Frequency = russian_zipf, mid_sentence: bool = False,
+                 min_zipf: float = 2.0, margin: float = 0.5, max_edits: int = 2,
+                 second_edit_cost: float = 1.5, replace_stray: bool = True,
+                 lower_mid_sentence: bool = False) -> str | None:
+    """The known word ``core`` was most likely typed as, or None when no candidate is clearly best.
+
+    ``core`` is the word without surrounding punctuation. The answer keeps
+    the capital of ``core`` (lowercased in mid-sentence only with
+    ``lower_mid_sentence``); capitals inside the word are taken as misreads.
+    """
+    low = core.lower()
+    forced = sum(ch.isupper() for ch in core[1:])  # a capital inside a word is a misread: one edit each
+    lowered = lower_mid_sentence and mid_sentence and core[:1].isupper()
+    budget = max_edits - forced - int(lowered)
+    if budget < 0:
+        return None
+    candidates = _candidates(low, budget, replace_stray=replace_stray)
+    if forced:
+        candidates[low] = 0
+    scored: dict[str, float] = {}
+    for candidate, edits in candidates.items():
+        if not _plausible(candidate):
+            continue
+        zipf = frequency(candidate)
+        if zipf <= 0.0:
+            continue
+        total = edits + forced + int(lowered)
+        scored[candidate] = zipf - second_edit_cost * max(total - 1, 0)
+    if not scored:
+        return None
+    ranked = sorted(scored.items(), key=lambda kv: kv[1], reverse=True)
+    best, score = ranked[0]
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    if score < min_zipf or score - runner_up < margin:
+        return None
+    if core[:1].isupper() and not lowered:
+        best = best[:1].upper() + best[1:]
+    return best
+
+
+def _spacing(row: RowText) -> tuple[bool, ...]:
+    """Whether a space precedes each word (a row without that record has one between all words)."""
+    n = len(row.words)
+    return tuple(row.spaced) if len(row.spaced) == n else tuple(i > 0 for i in range(n))
+
+
+def _tokens(spaced: tuple[bool, ...]) -> Iterator[tuple[int, int]]:
+    """[start, stop) of each run of words joined without a space."""
+    n = len(spaced)
+    start = 0
+    for i in range(1, n + 1):
+        if i == n or spaced[i]:
+            if i > start:
+                yield start, i
+            start = i
+
+
+def _eligible(text: str) -> bool:
+    """Whether a word may be corrected at all (see the module docstring for what may not)."""
+    if any(ch in APOSTROPHES for ch in text):
+        return False
+    lead, core, _ = _CORE.match(text).groups()
+    if any(ch not in OPENING for ch in lead):
+        return False  # ":окладывает": the mark before may be a lost letter, the word is only part
+    if "." in core and text.endswith("."):
+        return False  # т.д., ит.п.: an abbreviation, its full stops are meant
+    letters = [ch for ch in core if ch.isalpha()]
+    if len(letters) + sum(ch in DIGIT_LETTERS for ch in core) < 3 or len(letters) < 2:
+        return False
+    if any(ch.lower() not in RUSSIAN for ch in letters):
+        return False  # Latin, Komi ӧ/і, …: not a Russian word
+    if all(ch.isupper() for ch in letters):
+        return False  # КПСС, УШ, ХХ
+    digits = [ch for ch in core if ch.isdigit()]
+    if digits and (len(digits) > 1 or digits[0] not in DIGIT_LETTERS or "-" in core):
+        return False  # numbers, 56г., 2-х
+    return True
+
+
+def _known(core: str, frequency: Frequency) -> float:
+    """Frequency of a word as read; a mark inside it other than a hyphen makes it no word."""
+    if any(not ch.isalnum() and ch != "-" for ch in core):
+        return 0.0
+    return frequency(core)
+
+
+def _hard_sign_dropped(core: str, frequency: Frequency) -> bool:
+    """Whether ``core`` is a known word typed without its ``ъ`` (подема, обем): keep it so."""
+    low = core.lower()
+    for i in range(2, len(low)):
+        if low[i] in _VOWELS_AFTER_HARD_SIGN and low[i - 1] in _CONSONANTS:
+            if frequency(low[:i] + "ъ" + low[i:]) >= 1.0:
+                return True
+    return False
+
+
+def _plausible(candidate: str) -> bool:
+    """A candidate is letters, with hyphens only between parts of two letters or more."""
+    parts = candidate.split("-")
+    return all(len(p) >= 2 and all(ch in RUSSIAN for ch in p) for p in parts)
+
+
+@lru_cache(maxsize=1)
+def _substitutes() -> dict[str, str]:
+    subs: dict[str, set[str]] = {}
+    for group in CONFUSIONS:
+        for ch in group:
+            subs.setdefault(ch, set()).update(group.replace(ch, ""))
+    for digit, letter in DIGIT_LETTERS.items():
+        subs.setdefault(digit, set()).add(letter)
+    return {ch: "".join(sorted(alts)) for ch, alts in subs.items()}
+
+
+def _options(word: str, *, replace_stray: bool) -> list[tuple[str, ...]]:
+    """What each character of ``word`` may have been: its confusable letters, and for a stray
+    mark inside the word nothing (a speck) or, with ``replace_stray``, any letter (a broken one)."""
+    subs = _substitutes()
+    out = []
+    for i, ch in enumerate(word):
+        alts: list[str] = list(subs.get(ch, ""))
+        if not ch.isalpha() and not ch.isdigit() and 0 < i < len(word) - 1:
+            alts.append("")
+            if replace_stray:
+                alts.extend(REPLACEMENT_LETTERS)
+        out.append(tuple(alts))
+    return out
+
+
+def _candidates(word: str, max_edits: int, *, replace_stray: bool) -> dict[str, int]:
+    """Every string at most ``max_edits`` confusions from ``word`` (each at its own character),
+    with its fewest edits."""
+    options = _options(word, replace_stray=replace_stray)
+    found: dict[str, int] = {}
+    if max_edits >= 1:
+        for i, alts in enumerate(options):
+            for a in alts:
+                found.setdefault(word[:i] + a + word[i + 1:], 1)
+    if max_edits >= 2:
+        for i, alts_i in enumerate(options):
+            for j in range(i + 1, len(word)):
+                for a in alts_i:
+                    head = word[:i] + a + word[i + 1:j]
+                    for b in options[j]:
+                        found.setdefault(head + b + word[j + 1:], 2)
+    found.pop(word, None)
+    return found

@@ -1,0 +1,148 @@
+"""The post-correction pass: hand-checked words against wordfreq's Russian list, the words it
+must never touch (SPEC §1 typewriter habits), and its place in the pipeline and the CLI."""
+from __future__ import annotations
+
+import argparse
+import pickle
+from pathlib import Path
+
+import pytest
+
+from ocr.batch import TesseractProcess, add_arguments
+from ocr.imageio import SourcePage
+from ocr.model import Box, Word
+from ocr.pipeline import process_page
+from ocr.postcorrect import _candidates, correct_word, postcorrect
+from ocr.recognize import RowText
+from tests.fakes import FakeEngine
+from tests.rendering import typed_page
+
+pytest.importorskip("wordfreq")
+
+
+def _row(*words: str | tuple[str, float], glued: tuple[int, ...] = ()) -> RowText:
+    """A typed row of words 100 px apart; a word index in ``glued`` follows its neighbour without a space."""
+    items = [(w, 0.5) if isinstance(w, str) else w for w in words]
+    out = tuple(Word(text, Box(100 * i, 0, 100 * i + 80, 30), conf) for i, (text, conf) in enumerate(items))
+    return RowText(out, tuple(i > 0 and i not in glued for i in range(len(out))))
+
+
+def _texts(rows) -> list[str]:
+    return [row.text for row in rows]
+
+
+def _lexicon(**zipf: float):
+    return lambda word: zipf.get(word.lower(), 0.0)
+
+
+# -- hand-checked corrections (wordfreq's Russian list) ----------------------------------------------
+
+@pytest.mark.parametrize("read, meant", [
+    ("серьезнсе", "серьезное"),  # о read as с
+    ("чекоторых", "некоторых"),  # н read as ч
+    ("норвехское", "норвежское"),  # ж read as х
+    ("рабсчих", "рабочих"),
+    ("о6разом", "образом"),  # б read as the digit 6
+    ("одновремен:о", "одновременно"),  # a broken н read as a colon
+    ("бол.шим", "большим"),  # a broken ь read as a full stop
+    ("Колхсзы", "Колхозы"),  # the capital stays
+])
+def test_doubtful_words_become_the_word_typed(read: str, meant: str) -> None:
+    assert _texts(postcorrect([_row("и", read, "было")]).rows) == [f"и {meant} было"]
+
+
+def test_a_word_known_with_a_hard_sign_put_back_is_a_typewriter_habit() -> None:
+    # SPEC §1: "подема" is "подъема" typed without ъ; "под'ема" with an apostrophe.
+    rows = [_row("для", "подема", "и", "под'ема", "обема")]
+    assert _texts(postcorrect(rows).rows) == ["для подема и под'ема обема"]
+    near = _lexicon(подъема=3.6, подома=5.0, объема=3.0, обыма=5.0)  # a look-alike more common than the ъ form
+    assert _texts(postcorrect(rows, frequency=near).rows) == ["для подема и под'ема обема"]
+    assert _texts(postcorrect([_row("для", "подема")], frequency=_lexicon(подома=5.0)).rows) == ["для подома"]
+    assert all("ъ" not in c and "ё" not in c for c in _candidates("подема", 2, replace_stray=True))
+
+
+def test_abbreviations_numerals_and_short_words_are_left_alone() -> None:
+    lexicon_zipf = {"кпос": 5.0, "узм": 5.0, "по": 7.0, "был": 6.0}
+    words = ["КПСС", "УШ", "Ш", "ХХ", "N", "го", "56г.", "2-х", "1954", "ит.д.", "т.п."]
+    result = postcorrect([_row(*words)], frequency=_lexicon(итд=3.0, тп=3.0, **lexicon_zipf))
+    assert _texts(result.rows) == [" ".join(words)] and not result.changes
+    assert result.checked == 0
+
+
+def test_a_confidently_read_unknown_word_stays() -> None:
+    rows = [_row("и", ("серьезнсе", 0.97), "было")]
+    result = postcorrect(rows)
+    assert _texts(result.rows) == ["и серьезнсе было"] and result.doubtful == 0
+
+
+def test_a_candidate_must_be_clearly_ahead_of_the_runner_up() -> None:
+    # Komi "аскадӧ" read as "скадо": two Russian look-alikes of similar frequency, neither wins.
+    assert correct_word("скадо", frequency=_lexicon(скало=2.4, скаде=2.2)) is None
+    assert correct_word("скадо", frequency=_lexicon(скало=2.4)) == "скало"
+    assert correct_word("скадо", frequency=_lexicon(скало=1.5)) is None  # too rare to trust
+
+
+@pytest.mark.parametrize("komi_as_read", ["идралом", "скадо", "портома", "босьтом", "сермодчин", "тышб", "коддс"])
+def test_komi_words_read_by_the_russian_model_stay(komi_as_read: str) -> None:
+    # Tesseract's readings of Komi words from the 1939 newspaper lines (ӧ comes out as о or б).
+    assert _texts(postcorrect([_row("да", komi_as_read, "да")]).rows) == [f"да {komi_as_read} да"]
+
+
+def test_komi_letters_mark_a_word_as_not_russian() -> None:
+    lexicon = _lexicon(скало=4.0)
+    assert _texts(postcorrect([_row("да", "скадо")], frequency=lexicon).rows) == ["да скало"]
+    result = postcorrect([_row("да", "скадӧ")], frequency=lexicon)
+    assert _texts(result.rows) == ["да скадӧ"] and result.checked == 0
+
+
+def test_halves_of_a_hyphen_broken_word_stay() -> None:
+    lexicon = _lexicon(развортыва=4.0, нлями=4.0, поле=5.0)  # each a candidate for its half
+    rows = [_row("для", "развертыва-"), _row("ниями", "полс")]
+    result = postcorrect(rows, frequency=lexicon)
+    assert _texts(result.rows) == ["для развертыва-", "ниями поле"]
+    assert [c.before for c in result.changes] == ["полс"]
+
+
+def test_pieces_read_without_a_space_are_one_word_and_become_one() -> None:
+    row = _row("из", "апатито:", "ого", "концентрата", glued=(2,))
+    result = postcorrect([row])
+    assert _texts(result.rows) == ["из апатитового концентрата"]
+    merged = result.rows[0].words[1]
+    assert merged.box == Box(100, 0, 280, 30)
+    assert [(c.before, c.after) for c in result.changes] == [("апатито:ого", "апатитового")]
+
+
+def test_capital_mid_sentence_is_lowered_only_when_asked() -> None:
+    assert correct_word("Госуларству", mid_sentence=True) == "Государству"
+    assert correct_word("Госуларству", mid_sentence=True, lower_mid_sentence=True) == "государству"
+    assert correct_word("Госуларству", mid_sentence=False, lower_mid_sentence=True) == "Государству"
+
+
+def test_bad_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="max_conf"):
+        postcorrect([], max_conf=1.5)
+    with pytest.raises(ValueError, match="max_edits"):
+        postcorrect([], max_edits=3)
+
+
+# -- the pipeline and the command line --------------------------------------------------------------
+
+def test_pipeline_records_the_pass_and_can_skip_it(tmp_path: Path) -> None:
+    image = typed_page(lines=3)
+    source = SourcePage(path=tmp_path / "p.png", index=0, image=image, dpi=300)
+    on = process_page(source, engine=FakeEngine(lines=[["серьезнсе", "внимание"]], conf=0.5))
+    off = process_page(source, engine=FakeEngine(lines=[["серьезнсе", "внимание"]], conf=0.5), postcorrect=False)
+    assert "серьезное внимание" in on.markup and "серьезнсе внимание" in off.markup
+    step = next(s for s in on.steps if s.name == "postcorrect")
+    assert step.values["words_checked"] == 6 and step.values["words_changed"] == 3
+    assert step.params["enabled"] is True and "max_conf" in step.params
+    assert next(s for s in off.steps if s.name == "postcorrect").values["words_changed"] == 0
+
+
+def test_cli_flag_reaches_the_worker() -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert parser.parse_args(["x", "--out", "o"]).postcorrect is True
+    assert parser.parse_args(["x", "--out", "o", "--no-postcorrect"]).postcorrect is False
+    clone = pickle.loads(pickle.dumps(TesseractProcess(postcorrect=False)))
+    assert clone.postcorrect is False
