@@ -367,6 +367,20 @@ def group_handwriting(comps: Components, labels: np.ndarray, *, char_height: flo
     return [labels[group_of == g] for g in np.unique(group_of)]
 
 
+def is_tick_shape(mask: np.ndarray, *, char_height: float) -> bool:
+    """A tick ✓: one thin stroke about a character or two high, its lowest point
+    left of centre and its long right arm reaching the top."""
+    h, w = mask.shape
+    if not (0.8 * char_height <= h <= 2.5 * char_height and 0.5 * char_height <= w <= 2.5 * char_height):
+        return False
+    if mask.mean() > 0.3:
+        return False  # a blot or a speck cluster, not a pen stroke
+    ys, xs = np.nonzero(mask)
+    bottom_x = xs[ys >= h - max(h // 6, 1)].mean()
+    top_right = mask[: max(h // 4, 1), w // 2:].any()
+    return bottom_x < 0.6 * w and bool(top_right)
+
+
 def classify_hand(comps: Components, members: np.ndarray, rows: list[TypedRow], *,
                   column: Box | None, char_height: float) -> HandBlock:
     """An insertion when it sits in the gap just above a typed row inside the
@@ -383,7 +397,8 @@ def classify_hand(comps: Components, members: np.ndarray, rows: list[TypedRow], 
             line_gap = row.baseline - (rows[i - 1].baseline if i else row.baseline - 3 * char_height)
             if above_ok and row.box.y0 - box.y1 <= max(0.9 * line_gap, 1.5 * char_height):
                 return HandBlock(box=box, members=tuple(int(m) for m in members), kind="insertion", row=i)
-    if members.size <= 2 and box.width <= 2.5 * char_height and box.height <= 2.5 * char_height:
+    if members.size == 1 and is_tick_shape(comps.labels[box.y0:box.y1, box.x0:box.x1] == members[0],
+                                           char_height=char_height):
         return HandBlock(box=box, members=tuple(int(m) for m in members), kind="checkmark")
     kind: HandKind = "margin_note"
     if box.height >= 1.8 * char_height and members.size <= 6:

@@ -229,7 +229,7 @@ class Preprocessed:
     ``binary``: True = ink; ``color``: the deskewed RGB page, borders whitened;
     ``matrix``: 2x3 affine from source to deskewed pixels (see :meth:`to_source`);
     ``border_box``: the content area inside dark borders, in source pixels;
-    ``dpi_source``: 'given', 'file', 'estimated' or 'default'.
+    ``dpi_source``: 'given', 'file', 'estimated' or 'page size'.
     """
 
     gray: np.ndarray
@@ -284,7 +284,13 @@ def preprocess(source: SourcePage, *, dpi: int | None = None, max_skew_deg: floa
         final_dpi, dpi_source = source.dpi, "file"
     else:
         estimated = estimate_dpi_from_text(binary)
-        final_dpi, dpi_source = (estimated, "estimated") if estimated else (rough_dpi, "default")
+        page_like = 1.25 <= max(w, h) / max(min(w, h), 1) <= 1.6
+        if estimated and (not page_like or abs(estimated - rough_dpi) <= 0.35 * rough_dpi):
+            final_dpi, dpi_source = estimated, "estimated"
+        else:
+            # too little text to measure, or a measure that contradicts a page of
+            # A4-like proportions: its size is the safer guess
+            final_dpi, dpi_source = rough_dpi, "page size"
     speck = max(1, round(3 * (final_dpi / 300) ** 2))
     binary = denoise(binary, max_area=speck)
 

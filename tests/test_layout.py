@@ -99,3 +99,14 @@ def test_rows_survive_a_rotated_page_after_deskew() -> None:
     layout = analyze_layout(_binary(straight), dpi=DPI)
     assert angle == pytest.approx(2.0, abs=0.1)
     assert len(layout.rows) == 8
+
+
+def test_tick_shape() -> None:
+    from ocr.layout import is_tick_shape
+
+    tick = np.zeros((40, 34), np.uint8)
+    cv2.polylines(tick, [np.array([[2, 22], [11, 37], [31, 2]])], False, 1, 3)
+    assert is_tick_shape(tick > 0, char_height=25)
+    assert not is_tick_shape(np.ones((30, 30), bool), char_height=25)  # a blot
+    assert not is_tick_shape(tick[:, ::-1] > 0, char_height=25)  # mirrored: the long arm on the left
+    assert not is_tick_shape(tick > 0, char_height=80)  # far smaller than the writing: dust
