@@ -32,7 +32,7 @@ from ocr.synth.fonts import (HAND_FAMILIES, TYPEWRITER_FONTS, cap_ratio, hand_so
                              typewriter_source)
 from ocr.synth.handwriting import Hand
 from ocr.synth.ink import InkCanvas, smooth_noise
-from ocr.synth.layout import PagePlan, Typesetting, paginate, prepare
+from ocr.synth.layout import PageItem, PagePlan, Typesetting, paginate, prepare
 from ocr.synth.levels import LEVEL_NAMES, LevelParams, draw, level_params
 from ocr.synth.truth import line_markup, region_box
 from ocr.synth.typewriter import (CARBON_BLACK, CARBON_BLUE, CARBON_VIOLET, RIBBON_BLACK, RIBBON_VIOLET,
@@ -197,6 +197,7 @@ def render_page(plan: PagePlan, *, ts: Typesetting, params: LevelParams, level: 
 
     block_hand: Hand | None = None
     block_x: float | None = None
+    previous: PageItem | None = None
     for item in plan.items:
         if item.kind == "break":
             if markup_lines and markup_lines[-1] != "":
@@ -242,7 +243,12 @@ def render_page(plan: PagePlan, *, ts: Typesetting, params: LevelParams, level: 
             markup_lines.append(f"<note>{item.text}</note>")
         elif item.kind == "tick":
             cid = new_id("c")
-            marks.tick(canvas, geo, item.y, hands.editor, rng, cid)
+            after_note = previous is not None and previous.kind == "note" and previous.placement == "foot"
+            if after_note and block_x is not None:            # ticked off beside the last note
+                marks.tick(canvas, geo, previous.y, hands.editor, rng, cid,
+                           x=block_x - rng.uniform(3, 8) * geo.mm)
+            else:
+                marks.tick(canvas, geo, item.y, hands.editor, rng, cid)
             regions.append(dict(id=cid, kind="checkmark", text=mk.TICK))
             markup_lines.append(mk.TICK)
         elif item.kind == "stamp":
@@ -255,6 +261,7 @@ def render_page(plan: PagePlan, *, ts: Typesetting, params: LevelParams, level: 
                         patchiness=draw(params.stamp_patchiness, rng), rng=rng, owner=sid)
             regions.append(dict(id=sid, kind="stamp", text=item.text))
             markup_lines.append(f"<stamp>{item.text}</stamp>")
+        previous = item
     if not clean and plan.number == 1 and rng.random() < params.registry_stamp_p:
         sid = new_id("s")
         lines = _registry_lines(rng)

@@ -187,10 +187,12 @@ def foot_note(canvas: InkCanvas, geo: PageGeometry, text: str, baseline: float, 
 
 
 def tick(canvas: InkCanvas, geo: PageGeometry, anchor_y: float, hand: hw.Hand, rng: np.random.Generator,
-         owner: str) -> None:
-    """A tick next to the line, in the strip of margin that margin notes leave free."""
+         owner: str, *, x: float | None = None) -> None:
+    """A tick next to the line, in the strip of margin that margin notes leave free, or at ``x``."""
     size = geo.cap * rng.uniform(1.3, 2.0)
-    x = geo.text_left - rng.uniform(1.5, 2.5) * geo.mm - size * 0.95
+    if x is None:
+        x = geo.text_left - rng.uniform(1.5, 2.5) * geo.mm - size * 0.95
+    x = max(x, 4 * geo.mm + size)
     pts = hw.tick_points(x, anchor_y + geo.cap * 0.1, size, rng)
     patch, px, py = hw.stroke(pts, hand.stroke_px * 1.2, rng)
     canvas.paint(patch, px, py, hand.color, text=True, owners=[owner])
