@@ -188,9 +188,31 @@ def find_typed_rows(comps: Components, *, char_height: float, pitch: float,
         else:
             other.append(members)
     typed = _merge_overlapping(comps, typed, pitch)
-    kept = _drop_crowded(typed)
+    kept = _drop_off_size(comps, _drop_crowded(typed), glyphs)
     other += [np.asarray(r.members) for r in typed if r not in kept]
     return kept, other
+
+
+def _drop_off_size(comps: Components, rows: list[TypedRow], glyphs: np.ndarray, *,
+                   min_conformity: float = 0.25) -> list[TypedRow]:
+    """Type comes in two or three exact heights (x-height, capitals, ascenders);
+    handwriting does not. Drop rows whose glyphs mostly match none of the
+    page's commonest glyph heights: a written line that fell on a grid by chance."""
+    if len(rows) < 4:
+        return rows
+    is_glyph = np.zeros(len(comps.areas), dtype=bool)
+    is_glyph[glyphs] = True
+    members = [np.asarray([m for m in r.members if is_glyph[m]], dtype=int) for r in rows]
+    all_heights = np.concatenate([comps.heights[m] for m in members])
+    modes = np.argsort(np.bincount(all_heights))[-3:]
+    kept = []
+    for row, m in zip(rows, members):
+        heights = comps.heights[m]
+        nearest = modes[np.abs(heights[:, None] - modes[None, :]).argmin(axis=1)]
+        conformity = np.mean(np.abs(heights - nearest) <= np.maximum(1, 0.1 * nearest)) if m.size else 0.0
+        if conformity >= min_conformity:
+            kept.append(row)
+    return kept
 
 
 def _drop_crowded(rows: list[TypedRow]) -> list[TypedRow]:
@@ -415,7 +437,7 @@ def _faint_components(comps: Components, gray: np.ndarray | None, rows: list[Typ
     sums = np.bincount(labels, weights=255.0 - gray.ravel().astype(float), minlength=len(comps.areas))
     mean_dark = sums / np.maximum(comps.areas, 1)
     typed = np.concatenate([np.asarray(r.members) for r in rows])
-    faint[:] = mean_dark < 0.45 * float(np.median(mean_dark[typed]))
+    faint[:] = mean_dark < 0.3 * float(np.median(mean_dark[typed]))  # pencil notes stay, bleed-through goes
     faint[0] = False
     return faint
 
