@@ -168,9 +168,14 @@ class Report:
 
     @property
     def levels(self) -> dict[str, Summary]:
-        """Per-level summaries, levels in first-seen order; pages without a level left out."""
-        names = dict.fromkeys(p.level for p in self.pages if p.level is not None)
+        """Per-level summaries, the synthetic levels from light to heavy first, then others
+        in first-seen order; pages without a level left out."""
+        seen = dict.fromkeys(p.level for p in self.pages if p.level is not None)
+        names = [n for n in LEVEL_ORDER if n in seen] + [n for n in seen if n not in LEVEL_ORDER]
         return {name: Summary.of([p for p in self.pages if p.level == name]) for name in names}
+
+
+LEVEL_ORDER = ("light", "medium", "heavy")
 
 
 # --------------------------------------------------------------------------- files
