@@ -19,6 +19,9 @@ from ocr.recognize import RowText
 
 MapBox = Callable[[Box], Box]
 OVERTYPE_MAX_CONF = 0.7  # over-typed letters are read with low confidence
+# Ink off the typed lines read with next to no confidence is, on the corpus,
+# nearly always a stain, a fold or stamp remnants rather than a note.
+NOTE_MIN_CONF = 0.12
 
 
 @dataclass(frozen=True)
@@ -41,9 +44,16 @@ def is_writing(text: str, *, min_letters: int = 2) -> bool:
     return alnum >= min_letters and alnum > other
 
 
-def _conf_under(row: RowText, box: Box) -> float:
-    confs = [w.conf for w in row.words if box.x0 <= w.box.center[0] < box.x1]
-    return float(np.mean(confs)) if confs else 1.0
+def _looks_overtyped(row: RowText, box: Box) -> bool:
+    """Confirm a dense run of cells as over-typing by how it reads: over-typed
+    letters are read with low confidence, while dense words read confidently,
+    or read as capitals (which carry more ink than small letters), are just type."""
+    words = [w for w in row.words if box.x0 <= w.box.center[0] < box.x1]
+    if not words:
+        return False
+    letters = "".join(ch for w in words for ch in w.text if ch.isalpha())
+    capitals = bool(letters) and letters.isupper() and min(w.conf for w in words) > 0.5
+    return float(np.mean([w.conf for w in words])) <= OVERTYPE_MAX_CONF and not capitals
 
 
 def _anchor(row: RowText, x: float) -> int:
@@ -73,8 +83,8 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
         taken = deletions_by_row.get(strike.row, [])
         if span is None or any(s[0] < span[1] and span[0] < s[1] for _, s in taken):
             continue  # nothing under it, or the same words struck twice
-        if strike.kind == "overtype" and _conf_under(rows[strike.row], strike.box) > OVERTYPE_MAX_CONF:
-            continue  # dense but read with confidence: bold or fresh-ribbon type, not over-typing
+        if strike.kind == "overtype" and not _looks_overtyped(rows[strike.row], strike.box):
+            continue
         deletions_by_row.setdefault(strike.row, []).append((strike.box, span))
         text = rows[strike.row].text[span[0]:span[1]]
         regions.append(Region(id=f"d{n}", kind="deletion", box=to_source(strike.box), text=text,
@@ -101,7 +111,7 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
         elif block.kind == "checkmark":
             regions.append(Region(id=f"c{n}", kind="checkmark", box=box, text=markup.TICK, conf=0.5))
             loose.append((block.box.center[1], markup.TICK))
-        else:
+        elif text.conf >= NOTE_MIN_CONF:
             kind = "signature" if block.kind == "signature" else "margin_note"
             regions.append(Region(id=f"n{n}", kind=kind, box=box, text=text.text, conf=text.conf))
             loose.append((block.box.center[1], f"<note>{text.text}</note>"))

@@ -448,7 +448,7 @@ def _substantial(comps: Components, members: np.ndarray, char_height: float) -> 
     return (comps.areas[members].sum() >= 0.25 * char_height ** 2
             and max(box.width, box.height) >= 0.7 * char_height
             # stains, folds and stamp remnants are far larger than a written line
-            and box.height <= 5 * char_height and box.width <= 40 * char_height)
+            and box.height <= 8 * char_height and box.width <= 60 * char_height)
 
 
 def drop_faint_rows(comps: Components, rows: list[TypedRow], gray: np.ndarray, *,
