@@ -7,6 +7,7 @@ take their place between typed lines by height on the page.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -34,6 +35,16 @@ def _span_of(row: RowText, x0: int, x1: int) -> tuple[int, int] | None:
     """Character span of the words whose centres fall inside [x0, x1)."""
     hits = [off for w, off in zip(row.words, row.word_offsets()) if x0 <= w.box.center[0] < x1]
     return (hits[0][0], hits[-1][1]) if hits else None
+
+
+_SIGNATURE = re.compile(r"^\S{1,2}\.\s?(\S{1,2}\.\s?)?\S{3,}[.,]?$")
+
+
+def looks_like_signature(text: str) -> bool:
+    """A name signed under a document: initials and a surname ("А. Мимозн",
+    "П.К. Кудрявцев"), nothing more."""
+    text = text.strip()
+    return bool(_SIGNATURE.match(text)) and not text[:1].islower()  # "т. Белякову" is an address
 
 
 def is_writing(text: str, *, min_letters: int = 2) -> bool:
@@ -112,7 +123,7 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
             regions.append(Region(id=f"c{n}", kind="checkmark", box=box, text=markup.TICK, conf=0.5))
             loose.append((block.box.center[1], markup.TICK))
         elif text.conf >= NOTE_MIN_CONF:
-            kind = "signature" if block.kind == "signature" else "margin_note"
+            kind = "signature" if block.kind == "signature" or looks_like_signature(text.text) else "margin_note"
             regions.append(Region(id=f"n{n}", kind=kind, box=box, text=text.text, conf=text.conf))
             loose.append((block.box.center[1], f"<note>{text.text}</note>"))
     for n, stamp in enumerate(layout.stamps, 1):

@@ -69,3 +69,12 @@ def test_boxes_are_in_source_pixels_of_a_skewed_page(tmp_path: Path) -> None:
         assert ink[b.y0:b.y1, b.x0:b.x1].sum() > 0.9 * ink[b.y0:b.y1].sum() * (b.width / skewed.shape[1]) * 0.5
     assert lines == sorted(lines, key=lambda r: r.box.y0)
     assert PITCH > 0
+
+
+def test_signature_and_writing_tests_on_recognised_text() -> None:
+    from ocr.assemble import is_writing, looks_like_signature
+
+    assert looks_like_signature("А. Мимозн") and looks_like_signature("П.К. Кудрявцев")
+    assert not looks_like_signature("т. Белякову")  # an address, not a signature
+    assert not looks_like_signature("В дело. Скандинавский отдел")
+    assert is_writing("В архив") and not is_writing("® |") and not is_writing("=” _")
