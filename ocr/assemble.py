@@ -15,7 +15,7 @@ import numpy as np
 
 from ocr import markup
 from ocr.layout import Layout
-from ocr.model import Box, Region
+from ocr.model import Box, Region, Word
 from ocr.recognize import RowText
 
 MapBox = Callable[[Box], Box]
@@ -135,9 +135,7 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
     return Assembled(regions=tuple(regions), markup=_page_markup(typed, loose, layout))
 
 
-def _words_to_source(text: RowText, to_source: MapBox):
-    from ocr.model import Word
-
+def _words_to_source(text: RowText, to_source: MapBox) -> list[Word]:
     return [Word(w.text, to_source(w.box), w.conf) for w in text.words]
 
 

@@ -8,16 +8,19 @@ stage's parameters, measurements and time in ``Page.steps``.
 from __future__ import annotations
 
 import time
+from typing import Callable, TypeVar
 
 from ocr.assemble import assemble
+from ocr.carets import take_carets
 from ocr.engine import Engine
 from ocr.imageio import SourcePage
-from ocr.carets import take_carets
 from ocr.layout import analyze_layout
 from ocr.model import Page, Step
 from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import preprocess
-from ocr.recognize import read_hand, read_row
+from ocr.recognize import HAND_PSM, TYPED_PSM, read_hand, read_row
+
+T = TypeVar("T")
 
 # Tuned on the synthetic corpus for cer_typed, checked against the Komi newspaper lines.
 POSTCORRECT = {"max_conf": 0.95, "unknown_below": 1.0, "min_zipf": 2.0, "margin": 0.5, "max_edits": 2,
@@ -32,34 +35,31 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
     """
     pre = preprocess(source, dpi=dpi)
 
-    started = time.perf_counter()
-    layout = take_carets(analyze_layout(pre.binary, dpi=pre.dpi, gray=pre.gray))
-    layout_step = Step("layout", params={"method": "fixed-pitch rows"}, values=layout.measures,
-                       seconds=round(time.perf_counter() - started, 3))
+    layout, seconds = _timed(lambda: take_carets(analyze_layout(pre.binary, dpi=pre.dpi, gray=pre.gray)))
+    layout_step = Step("layout", params={"method": "fixed-pitch rows"}, values=layout.measures, seconds=seconds)
 
-    started = time.perf_counter()
-    rows = [read_row(engine, pre.gray, layout, i, dpi=pre.dpi) for i in range(len(layout.rows))]
-    hands = [read_hand(engine, pre.gray, layout, block, dpi=pre.dpi) for block in layout.hand]
-    recognize_step = Step("recognize", params={"engine": engine.info(), "psm": 7},
+    (rows, hands), seconds = _timed(lambda: (
+        [read_row(engine, pre.gray, layout, i, dpi=pre.dpi) for i in range(len(layout.rows))],
+        [read_hand(engine, pre.gray, layout, block, dpi=pre.dpi) for block in layout.hand]))
+    recognize_step = Step("recognize", params={"engine": engine.info(), "psm_typed": TYPED_PSM,
+                                               "psm_hand": HAND_PSM},
                           values={"typed_lines": len(rows), "hand_blocks": len(hands),
                                   "mean_conf_typed": round(_mean(r.conf for r in rows), 3),
                                   "mean_conf_hand": round(_mean(h.conf for h in hands), 3)},
-                          seconds=round(time.perf_counter() - started, 3))
+                          seconds=seconds)
 
-    started = time.perf_counter()
-    checked = doubtful = changed = 0
+    values = {"words_checked": 0, "words_doubtful": 0, "words_changed": 0}
+    seconds = 0.0
     if postcorrect:
-        corrected = correct_words(rows, **POSTCORRECT)
+        corrected, seconds = _timed(lambda: correct_words(rows, **POSTCORRECT))
         rows = list(corrected.rows)
-        checked, doubtful, changed = corrected.checked, corrected.doubtful, len(corrected.changes)
+        values = {"words_checked": corrected.checked, "words_doubtful": corrected.doubtful,
+                  "words_changed": len(corrected.changes)}
     postcorrect_step = Step("postcorrect", params={"enabled": postcorrect, "lexicon": "wordfreq ru", **POSTCORRECT},
-                            values={"words_checked": checked, "words_doubtful": doubtful, "words_changed": changed},
-                            seconds=round(time.perf_counter() - started, 3))
+                            values=values, seconds=seconds)
 
-    started = time.perf_counter()
-    result = assemble(layout, rows, hands, to_source=pre.to_source)
-    assemble_step = Step("assemble", values={"regions": len(result.regions)},
-                         seconds=round(time.perf_counter() - started, 3))
+    result, seconds = _timed(lambda: assemble(layout, rows, hands, to_source=pre.to_source))
+    assemble_step = Step("assemble", values={"regions": len(result.regions)}, seconds=seconds)
 
     height, width = source.image.shape[:2]
     return Page(
@@ -67,6 +67,13 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
         regions=result.regions, markup=result.markup,
         steps=(pre.step, layout_step, recognize_step, postcorrect_step, assemble_step), engine=engine.info(),
     )
+
+
+def _timed(work: Callable[[], T]) -> tuple[T, float]:
+    """The result of ``work()`` and the seconds it took."""
+    started = time.perf_counter()
+    result = work()
+    return result, round(time.perf_counter() - started, 3)
 
 
 def _mean(values) -> float:

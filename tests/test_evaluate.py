@@ -38,8 +38,6 @@ def corpus(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _main(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
-    # Only the eval command: the other commands' modules are not needed here.
-    monkeypatch.setattr(cli, "COMMANDS", (cli._add_eval,))
     return cli.main(argv)
 
 
