@@ -157,8 +157,30 @@ def postcorrect(rows: Sequence[RowText], *, frequency: Frequency = russian_zipf,
                 words.append(Word(new, Box.enclosing(w.box for w in pieces), min(w.conf for w in pieces)))
                 spaced.append(gaps[start])
             previous = text
-        out.append(RowText(tuple(words), tuple(spaced)) if changes and changes[-1].row == r else row)
+        fixed_row = RowText(tuple(words), tuple(spaced)) if changes and changes[-1].row == r else row
+        fixed_row, numero = restore_numero(fixed_row)
+        changes.extend(Change(r, i, old, TYPED_NUMERO) for i, old in numero)
+        out.append(fixed_row)
     return Postcorrected(tuple(out), checked, doubtful, tuple(changes))
+
+
+TYPED_NUMERO = "N"
+NUMERO_MISREADS = frozenset({"М", "№", "М№", "Н"})
+
+
+def restore_numero(row: RowText) -> tuple[RowText, list[tuple[int, str]]]:
+    """Typewriters had no № key: typists wrote a Latin ``N`` before a number,
+    which Tesseract's Russian model reads as ``М`` or ``№``. A lone such word
+    right before a number becomes ``N`` again (SPEC §1 keeps ``N``)."""
+    words = list(row.words)
+    changed = []
+    for i, (word, following) in enumerate(zip(words, words[1:])):
+        if word.text in NUMERO_MISREADS and following.text[:1].isdigit():
+            changed.append((i, word.text))
+            words[i] = Word(TYPED_NUMERO, word.box, word.conf)
+    if not changed:
+        return row, changed
+    return RowText(tuple(words), row.spaced), changed
 
 
 def correct_word(core: str, *, frequency: Frequency = russian_zipf, mid_sentence: bool = False,

@@ -146,3 +146,18 @@ def test_cli_flag_reaches_the_worker() -> None:
     assert parser.parse_args(["x", "--out", "o", "--no-postcorrect"]).postcorrect is False
     clone = pickle.loads(pickle.dumps(TesseractProcess(postcorrect=False)))
     assert clone.postcorrect is False
+
+
+def test_numero_sign_read_as_em_becomes_typed_n_again() -> None:
+    from ocr.model import Box, Word
+    from ocr.postcorrect import restore_numero
+    from ocr.recognize import RowText
+
+    def row(*texts: str) -> RowText:
+        return RowText(tuple(Word(t, Box(i * 100, 0, i * 100 + 60, 20), 0.9) for i, t in enumerate(texts)),
+                       tuple(i > 0 for i in range(len(texts))))
+
+    fixed, changed = restore_numero(row("печей", "М", "3", "и", "№", "5"))
+    assert fixed.text == "печей N 3 и N 5" and changed == [(1, "М"), (4, "№")]
+    same, changed = restore_numero(row("М.", "Горький", "М", "Иванов"))  # no number after: left alone
+    assert same.text == "М. Горький М Иванов" and not changed
