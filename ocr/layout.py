@@ -324,14 +324,14 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float, pen_m
             xb = int(round(row.phase + (k + 0.5) * pitch)) - b.x0
             lo, hi = max(xb - half_window, 0), min(xb + half_window + 1, mask.shape[1])
             gaps.append(hi > lo and bool(mid[:, lo:hi].any(axis=0).all()))
-        for start, stop in _runs(gaps):
+        for start, stop in runs(gaps):
             if stop - start >= pen_min_gaps:
                 x0 = int(row.phase + (first + start + 0.5) * pitch)
                 x1 = int(row.phase + (first + stop - 0.5) * pitch)
                 strikes.append(Strike(row=index, box=Box(x0, b.y0, x1, b.y1), kind="pen"))
         if not usual:
             continue
-        for start, stop in _runs(list(counts > 0.05 * ch * pitch)):
+        for start, stop in runs(counts > 0.05 * ch * pitch):
             if stop - start < overtype_min_cells:
                 continue
             density = float(counts[start:stop].mean() / usual)
@@ -343,28 +343,21 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float, pen_m
     return strikes
 
 
-def _runs(flags: list[bool]) -> list[tuple[int, int]]:
-    """[start, stop) of each run of True."""
-    runs, start = [], None
-    for i, flag in enumerate(list(flags) + [False]):
-        if flag and start is None:
-            start = i
-        elif not flag and start is not None:
-            runs.append((start, i))
-            start = None
-    return runs
+def runs(flags) -> list[tuple[int, int]]:
+    """[start, stop) of each run of true (non-zero) values in a 1-D sequence."""
+    padded = np.concatenate([[0], (np.asarray(flags) > 0).astype(np.int8), [0]])
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
 def find_stamps(comps: Components, *, char_height: float, max_fill: float = 0.3) -> list[Box]:
     """Stamp borders: large, hollow components (rectangular frames or rings)."""
-    stamps = []
-    for label in range(1, len(comps.areas)):
-        w, h = int(comps.widths[label]), int(comps.heights[label])
-        if w >= 4 * char_height and h >= 2.5 * char_height and w <= 30 * char_height:
-            fill = comps.areas[label] / float(w * h)
-            if fill <= max_fill and h <= 15 * char_height:
-                stamps.append(comps.box(label))
-    return stamps
+    w, h = comps.widths.astype(float), comps.heights.astype(float)
+    fill = comps.areas / np.maximum(w * h, 1.0)
+    frame = ((w >= 4 * char_height) & (w <= 30 * char_height) & (h >= 2.5 * char_height)
+             & (h <= 15 * char_height) & (fill <= max_fill))
+    frame[0] = False
+    return [comps.box(int(label)) for label in np.flatnonzero(frame)]
 
 
 def group_handwriting(comps: Components, labels: np.ndarray, *, char_height: float) -> list[np.ndarray]:

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from ocr.engine import Engine
-from ocr.layout import HandBlock, Layout, TypedRow
+from ocr.layout import HandBlock, Layout, TypedRow, runs
 from ocr.model import Box, Word
 
 TARGET_CHAR_HEIGHT = 32.0
@@ -98,17 +98,10 @@ def erase_pen_strokes(crop: np.ndarray, strike_ranges: list[tuple[int, int]], *,
     for x0, x1 in strike_ranges:
         for x in range(max(x0 - reach, 0), min(x1 + reach, crop.shape[1])):
             column = ink[top:bottom, x]
-            for a, b in _runs(column):
+            for a, b in runs(column):
                 if b - a <= thin and horizontal[top + a:top + b, x].any():
                     out[max(top + a - 1, 0):top + b + 1, x] = 255
     return out
-
-
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    """[start, stop) of each run of non-zero values."""
-    padded = np.concatenate([[0], (flags > 0).astype(np.int8), [0]])
-    edges = np.flatnonzero(np.diff(padded))
-    return list(zip(edges[::2], edges[1::2]))
 
 
 def _read(engine: Engine, crop: np.ndarray, *, char_height: float, dpi: int, offset: Box,
