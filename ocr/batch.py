@@ -8,7 +8,6 @@ separate processes, each creating its Tesseract engine once.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import pickle
 import signal
@@ -96,9 +95,6 @@ def run(args: argparse.Namespace) -> int:
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError(f"--timeout must be positive, not {args.timeout}")
     check_available("rus")
-    if importlib.util.find_spec("ocr.pipeline") is None:
-        raise ArchocrError("the page pipeline (ocr/pipeline.py) is missing from this installation; "
-                           "reinstall archocr with scripts/setup")
     process = TesseractProcess(timeout=args.timeout, postcorrect=args.postcorrect)
     result = run_batch(args.paths, args.out, process=process,
                        jobs=args.jobs or _cpu_count(), force=args.force, formats=formats,
