@@ -135,6 +135,19 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
     return Assembled(regions=tuple(regions), markup=_page_markup(typed, loose, layout))
 
 
+def assemble_print(lines: list[list[Word]], *, to_source: MapBox) -> Assembled:
+    """Regions and markup of a page read as print (no typewriter grid found):
+    every line Tesseract found is a typed line, in its order."""
+    regions, texts = [], []
+    for i, words in enumerate(line for line in lines if line):
+        text = " ".join(w.text for w in words)
+        regions.append(Region(id=f"l{i + 1}", kind="typed_line", box=to_source(Box.enclosing(w.box for w in words)),
+                              text=text, conf=float(np.mean([w.conf for w in words])),
+                              words=tuple(Word(w.text, to_source(w.box), w.conf) for w in words)))
+        texts.append(text)
+    return Assembled(regions=tuple(regions), markup="\n".join(texts))
+
+
 def _words_to_source(text: RowText, to_source: MapBox) -> list[Word]:
     return [Word(w.text, to_source(w.box), w.conf) for w in text.words]
 

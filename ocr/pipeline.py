@@ -10,15 +10,17 @@ from __future__ import annotations
 import time
 from typing import Callable, TypeVar
 
-from ocr.assemble import assemble
+from ocr.assemble import assemble, assemble_print
 from ocr.carets import take_carets
 from ocr.engine import Engine
 from ocr.imageio import SourcePage
 from ocr.layout import analyze_layout
-from ocr.model import Page, Step
+from ocr.model import Page, Step, Word
 from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import preprocess
-from ocr.recognize import HAND_PSM, TYPED_PSM, read_hand, read_row
+from ocr.recognize import HAND_PSM, TYPED_PSM, _plain, read_hand, read_row
+
+PRINT_PSM = 3  # Tesseract's own page layout, for pages without a typewriter grid
 
 T = TypeVar("T")
 
@@ -37,6 +39,8 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
 
     layout, seconds = _timed(lambda: take_carets(analyze_layout(pre.binary, dpi=pre.dpi, gray=pre.gray)))
     layout_step = Step("layout", params={"method": "fixed-pitch rows"}, values=layout.measures, seconds=seconds)
+    if not layout.rows and pre.binary.any():
+        return _as_print(source, pre, layout_step, engine=engine)
 
     (rows, hands), seconds = _timed(lambda: (
         [read_row(engine, pre.gray, layout, i, dpi=pre.dpi) for i in range(len(layout.rows))],
@@ -66,6 +70,25 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
         image=str(source.path), width=width, height=height, dpi=pre.dpi, skew_deg=pre.skew_deg,
         regions=result.regions, markup=result.markup,
         steps=(pre.step, layout_step, recognize_step, postcorrect_step, assemble_step), engine=engine.info(),
+    )
+
+
+def _as_print(source: SourcePage, pre, layout_step: Step, *, engine: Engine) -> Page:
+    """No typewriter grid on the page: not a typescript (print, a single printed
+    line) or nothing legible. Read it with Tesseract's own layout as typed
+    text, rather than as handwriting, and say so in the steps."""
+    lines, seconds = _timed(lambda: [[Word(_plain(w.text), w.box, w.conf) for w in line if _plain(w.text)]
+                                     for line in engine.recognize_block(pre.gray, psm=PRINT_PSM, dpi=pre.dpi)])
+    recognize_step = Step("recognize", params={"engine": engine.info(), "psm": PRINT_PSM, "as": "print"},
+                          values={"lines": len(lines)}, seconds=seconds)
+    result, seconds = _timed(lambda: assemble_print(lines, to_source=pre.to_source))
+    height, width = source.image.shape[:2]
+    return Page(
+        image=str(source.path), width=width, height=height, dpi=pre.dpi, skew_deg=pre.skew_deg,
+        regions=result.regions, markup=result.markup,
+        steps=(pre.step, layout_step, recognize_step, Step("assemble", values={"regions": len(result.regions)},
+                                                           seconds=seconds)),
+        engine=engine.info(),
     )
 
 

@@ -78,3 +78,20 @@ def test_signature_and_writing_tests_on_recognised_text() -> None:
     assert not looks_like_signature("т. Белякову")  # an address, not a signature
     assert not looks_like_signature("В дело. Скандинавский отдел")
     assert is_writing("В архив") and not is_writing("® |") and not is_writing("=” _")
+
+
+def test_a_page_without_a_typewriter_grid_is_read_as_print(tmp_path: Path) -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    from tests.rendering import LINES
+
+    img = Image.new("L", (2000, 900), 255)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 40)  # proportional
+    for i, line in enumerate(LINES[:6]):
+        ImageDraw.Draw(img).text((100, 100 + i * 110), line, font=font, fill=20)
+    engine = FakeEngine(lines=[["первая", "строка"], ["вторая"]])
+    page = process_page(SourcePage(path=tmp_path / "p.png", index=0, image=np.asarray(img), dpi=300), engine=engine)
+    assert [c[0] for c in engine.calls] == ["block"]  # one read of the whole page, no per-line reads
+    assert page.markup == "первая строка\nвторая"
+    assert [r.kind for r in page.regions] == ["typed_line", "typed_line"]
+    assert any(s.params.get("as") == "print" for s in page.steps)
