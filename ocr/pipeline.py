@@ -14,13 +14,14 @@ from ocr.assemble import assemble, assemble_print
 from ocr.carets import take_carets
 from ocr.engine import Engine
 from ocr.imageio import SourcePage
-from ocr.layout import analyze_layout
+from ocr.layout import Layout, analyze_layout
 from ocr.model import Page, Step, Word
 from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import preprocess
 from ocr.recognize import HAND_PSM, TYPED_PSM, _plain, read_hand, read_row
 
 PRINT_PSM = 3  # Tesseract's own page layout, for pages without a typewriter grid
+PRINTED_PAGE_MIN_LINES = 15
 
 T = TypeVar("T")
 
@@ -39,7 +40,7 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
 
     layout, seconds = _timed(lambda: take_carets(analyze_layout(pre.binary, dpi=pre.dpi, gray=pre.gray)))
     layout_step = Step("layout", params={"method": "fixed-pitch rows"}, values=layout.measures, seconds=seconds)
-    if not layout.rows and pre.binary.any():
+    if not layout.rows and pre.binary.any() and _looks_printed(source, layout):
         return _as_print(source, pre, layout_step, engine=engine)
 
     (rows, hands), seconds = _timed(lambda: (
@@ -71,6 +72,15 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
         regions=result.regions, markup=result.markup,
         steps=(pre.step, layout_step, recognize_step, postcorrect_step, assemble_step), engine=engine.info(),
     )
+
+
+def _looks_printed(source: SourcePage, layout: Layout) -> bool:
+    """No typed line was found: a snippet (a line or a column cut from print)
+    or a full page of untyped text lines is print; a page with a few
+    handwritten lines (a typescript's last sheet, signatures and notes) is not."""
+    height, width = source.image.shape[:2]
+    page_like = 1.25 <= max(width, height) / max(min(width, height), 1) <= 1.6
+    return not page_like or len(layout.hand) >= PRINTED_PAGE_MIN_LINES
 
 
 def _as_print(source: SourcePage, pre, layout_step: Step, *, engine: Engine) -> Page:
