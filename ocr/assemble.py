@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -31,9 +31,14 @@ class Assembled:
     markup: str
 
 
-def _span_of(row: RowText, x0: int, x1: int) -> tuple[int, int] | None:
-    """Character span of the words whose centres fall inside [x0, x1)."""
-    hits = [off for w, off in zip(row.words, row.word_offsets()) if x0 <= w.box.center[0] < x1]
+def _words_under(row: RowText, box: Box) -> list[tuple[Word, tuple[int, int]]]:
+    """The words of ``row`` whose centres fall inside the x-range of ``box``, with their spans."""
+    return [(w, off) for w, off in zip(row.words, row.word_offsets()) if box.x0 <= w.box.center[0] < box.x1]
+
+
+def _span_of(row: RowText, box: Box) -> tuple[int, int] | None:
+    """Character span of the words under ``box``."""
+    hits = [off for _, off in _words_under(row, box)]
     return (hits[0][0], hits[-1][1]) if hits else None
 
 
@@ -59,7 +64,7 @@ def _looks_overtyped(row: RowText, box: Box) -> bool:
     """Confirm a dense run of cells as over-typing by how it reads: over-typed
     letters are read with low confidence, while dense words read confidently,
     or read as capitals (which carry more ink than small letters), are just type."""
-    words = [w for w in row.words if box.x0 <= w.box.center[0] < box.x1]
+    words = [w for w, _ in _words_under(row, box)]
     if not words:
         return False
     letters = "".join(ch for w in words for ch in w.text if ch.isalpha())
@@ -86,11 +91,11 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
 
     for i, (row, text) in enumerate(zip(layout.rows, rows)):
         regions.append(Region(id=line_ids[i], kind="typed_line", box=to_source(row.box), text=text.text,
-                              conf=text.conf, words=tuple(_words_to_source(text, to_source))))
+                              conf=text.conf, words=_words_to_source(text.words, to_source)))
 
     deletions_by_row: dict[int, list[tuple[Box, tuple[int, int]]]] = {}
     for n, strike in enumerate(layout.strikes, 1):
-        span = _span_of(rows[strike.row], strike.box.x0, strike.box.x1)
+        span = _span_of(rows[strike.row], strike.box)
         taken = deletions_by_row.get(strike.row, [])
         if span is None or any(s[0] < span[1] and span[0] < s[1] for _, s in taken):
             continue  # nothing under it, or the same words struck twice
@@ -143,13 +148,13 @@ def assemble_print(lines: list[list[Word]], *, to_source: MapBox) -> Assembled:
         text = " ".join(w.text for w in words)
         regions.append(Region(id=f"l{i + 1}", kind="typed_line", box=to_source(Box.enclosing(w.box for w in words)),
                               text=text, conf=float(np.mean([w.conf for w in words])),
-                              words=tuple(Word(w.text, to_source(w.box), w.conf) for w in words)))
+                              words=_words_to_source(words, to_source)))
         texts.append(text)
     return Assembled(regions=tuple(regions), markup="\n".join(texts))
 
 
-def _words_to_source(text: RowText, to_source: MapBox) -> list[Word]:
-    return [Word(w.text, to_source(w.box), w.conf) for w in text.words]
+def _words_to_source(words: Sequence[Word], to_source: MapBox) -> tuple[Word, ...]:
+    return tuple(Word(w.text, to_source(w.box), w.conf) for w in words)
 
 
 def _line_markup(text: str, marks: list[tuple[int, int, str]]) -> str:
