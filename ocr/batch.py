@@ -22,6 +22,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+from ocr.engine import DEFAULT_LANG
 from ocr.errors import ArchocrError, UsageError
 from ocr.imageio import SourcePage, count_pages, list_inputs, load_page
 from ocr.jobs import JobLog, source_record
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError(f"--timeout must be positive, not {args.timeout}")
-    check_available("rus")
+    check_available()
     process = TesseractProcess(timeout=args.timeout, postcorrect=args.postcorrect)
     result = run_batch(args.paths, args.out, process=process,
                        jobs=args.jobs or _cpu_count(), force=args.force, formats=formats,
@@ -105,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
 class TesseractProcess:
     """``ocr.pipeline.process_page`` with one :class:`~ocr.engine.TesseractEngine` per process."""
 
-    def __init__(self, *, lang: str = "rus", timeout: float | None = None, postcorrect: bool = True) -> None:
+    def __init__(self, *, lang: str = DEFAULT_LANG, timeout: float | None = None, postcorrect: bool = True) -> None:
         self.lang, self.timeout, self.postcorrect = lang, timeout, postcorrect
         self._engine: Any = None
 

@@ -242,7 +242,7 @@ def test_cli_exit_codes(tmp_path: Path, monkeypatch, capsys) -> None:
     assert cli.main(["run", *args, "--jobs", "0"]) == 2
     assert "supported: md, txt, json" in capsys.readouterr().err
 
-    monkeypatch.setattr("ocr.engine.check_available", lambda lang: None)
+    monkeypatch.setattr("ocr.engine.check_available", lambda lang=None: None)
     monkeypatch.setattr("ocr.batch.TesseractProcess", lambda timeout=None, postcorrect=True: failing_process)
     assert cli.main(["run", *args, "--jobs", "1"]) == 1
     err = capsys.readouterr().err

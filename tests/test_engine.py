@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ocr.engine import TesseractEngine, _as_engine_image, check_available, find_tessdata
+from ocr.engine import DEFAULT_LANG, TesseractEngine, _as_engine_image, check_available, find_tessdata
 from ocr.errors import EngineError
 from ocr.metrics import cer
 from fakes import FakeEngine
@@ -98,7 +98,7 @@ def test_backends_agree_on_info(tesserocr_engine: TesseractEngine, cli_engine: T
     for engine, backend in ((tesserocr_engine, "tesserocr"), (cli_engine, "pytesseract")):
         info = engine.info()
         assert set(info) == {"tesseract", "model", "tessdata", "backend"}
-        assert info["backend"] == backend and info["model"] == "rus"
+        assert info["backend"] == backend and info["model"] == DEFAULT_LANG
         assert re.fullmatch(r"\d+\.\d+(\.\d+)?", info["tesseract"])
         assert Path(info["tessdata"], "rus.traineddata").is_file()
 

@@ -30,7 +30,7 @@ def _pages(pattern: str, count: int) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def engine() -> TesseractEngine:
-    return TesseractEngine(lang="rus")
+    return TesseractEngine()
 
 
 @pytest.mark.parametrize("scan", _pages("*_light.png", 2), ids=lambda p: p.stem)
