@@ -157,8 +157,12 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_dir: Path, *, proces
     if result.skipped:
         say(f"skipping {result.skipped} page(s) already done (use --force to redo)")
 
+    finished = 0
+
     def finish(outcome: PageResult) -> None:
-        counter = f"[{result.done + len(result.failed) + 1}/{len(todo)}]"
+        nonlocal finished
+        finished += 1  # pages that failed before processing (unreadable files) are not in todo
+        counter = f"[{finished}/{len(todo)}]"
         if outcome.error is None:
             result.done += 1
             result.written.extend(outcome.outputs)

@@ -152,6 +152,9 @@ def test_a_failing_page_is_listed_and_the_others_written(box: Path, tmp_path: Pa
     assert all(p.is_file() for p in output_paths(out / "a" / "x", ("json", "md", "txt")))
     assert any("bad.png FAILED: ValueError: boom" in line for line in lines)
     assert "failed pages:" in lines[-1] and "junk.png" in lines[-1]
+    # progress counts the 6 pages processed; the unreadable file is reported apart
+    counters = [line.split("]")[0] + "]" for line in lines if line.startswith("[")]
+    assert sorted(counters) == [f"[{i}/6]" for i in range(1, 7)]
     # the failed page is tried again next time, the done ones are not
     result, _ = _run([box], out, process=failing_process)
     assert (result.skipped, [label for label, _ in result.failed]) == (5, ["junk.png", "bad.png"])
