@@ -39,7 +39,11 @@ COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_add_run, 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="archocr", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="archocr",
+        description="OCR of typewritten Russian archival pages with handwritten corrections: "
+                    "scans in, text layers out (typescript, insertions, deletions, notes, reading text).",
+        epilog="Exit codes: 0 all pages done, 1 some pages failed, 2 bad usage or nothing to do.")
     parser.add_argument("--version", action="version", version=f"archocr {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in COMMANDS:
