@@ -17,7 +17,7 @@ from ocr.imageio import SourcePage
 from ocr.layout import Layout, analyze_layout
 from ocr.model import Page, Step, Word
 from ocr.postcorrect import postcorrect as correct_words
-from ocr.preprocess import preprocess
+from ocr.preprocess import is_page_like, preprocess
 from ocr.recognize import HAND_PSM, TYPED_PSM, _plain, read_hand, read_row
 
 PRINT_PSM = 3  # Tesseract's own page layout, for pages without a typewriter grid
@@ -79,8 +79,7 @@ def _looks_printed(source: SourcePage, layout: Layout) -> bool:
     or a full page of untyped text lines is print; a page with a few
     handwritten lines (a typescript's last sheet, signatures and notes) is not."""
     height, width = source.image.shape[:2]
-    page_like = 1.25 <= max(width, height) / max(min(width, height), 1) <= 1.6
-    return not page_like or len(layout.hand) >= PRINTED_PAGE_MIN_LINES
+    return not is_page_like(width, height) or len(layout.hand) >= PRINTED_PAGE_MIN_LINES
 
 
 def _as_print(source: SourcePage, pre, layout_step: Step, *, engine: Engine) -> Page:

@@ -284,8 +284,7 @@ def preprocess(source: SourcePage, *, dpi: int | None = None, max_skew_deg: floa
         final_dpi, dpi_source = source.dpi, "file"
     else:
         estimated = estimate_dpi_from_text(binary)
-        page_like = 1.25 <= max(w, h) / max(min(w, h), 1) <= 1.6
-        if estimated and (not page_like or abs(estimated - rough_dpi) <= 0.35 * rough_dpi):
+        if estimated and (not is_page_like(w, h) or abs(estimated - rough_dpi) <= 0.35 * rough_dpi):
             final_dpi, dpi_source = estimated, "estimated"
         else:
             # too little text to measure, or a measure that contradicts a page of
@@ -309,6 +308,11 @@ def preprocess(source: SourcePage, *, dpi: int | None = None, max_skew_deg: floa
     return Preprocessed(gray=gray, binary=binary, color=color, matrix=matrix, skew_deg=skew,
                         dpi=final_dpi, dpi_source=dpi_source, border_box=border_box,
                         source_size=(w, h), step=step)
+
+
+def is_page_like(width: int, height: int) -> bool:
+    """Proportions of a whole sheet (A4 is 1.41), not a line or a snippet cut from one."""
+    return 1.25 <= max(width, height) / max(min(width, height), 1) <= 1.6
 
 
 def _dpi_from_page_width(width: int, height: int) -> int:
