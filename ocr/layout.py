@@ -382,6 +382,38 @@ def group_handwriting(comps: Components, labels: np.ndarray, *, char_height: flo
     return [labels[group_of == g] for g in np.unique(group_of)]
 
 
+def short_typed_row(comps: Components, members: np.ndarray, rows: list[TypedRow], *,
+                    pitch: float, max_offset: float = 0.2) -> TypedRow | None:
+    """A typed line too short to show a grid of its own (a page number
+    ``- 2 -``), as a typed row, or None.
+
+    The carriage moves in whole steps, so every character of a page sits on
+    the one grid its long lines share: a few marks one line high, each no
+    wider than a cell, all centred on that grid and as tall as the type, are
+    typed. Handwriting matches all of that by chance only rarely (three
+    marks each within a fifth of a cell of the grid: about one in sixteen).
+    Row heights are medians over small letters and capitals, so a line of
+    digits or capitals stands up to half as tall again.
+    """
+    if len(rows) < 3 or members.size < 3:
+        return None
+    char_height = float(np.median([r.char_height for r in rows]))
+    phase = float(np.median([r.phase for r in rows]))
+    b = comps.boxes[members]
+    xc = (b[:, 0] + b[:, 2]) / 2
+    offset = (xc - phase + pitch / 2) % pitch - pitch / 2
+    box = comps.enclosing(members)
+    heights = comps.heights[members]
+    tall = heights >= 0.5 * char_height
+    if (box.height > 1.6 * char_height or comps.widths[members].max() > 1.05 * pitch
+            or np.abs(offset).max() > max_offset * pitch or not tall.any()
+            or not np.all((heights[tall] >= 0.7 * char_height) & (heights[tall] <= 1.5 * char_height))):
+        return None
+    coherence, row_phase = _coherence(xc, pitch)
+    return TypedRow(box=box, members=tuple(int(m) for m in members), baseline=int(np.median(b[tall, 3])),
+                    char_height=char_height, phase=row_phase, coherence=coherence)
+
+
 def is_tick_shape(mask: np.ndarray, *, char_height: float) -> bool:
     """A tick ✓: one thin stroke about a character or two high, its lowest point
     left of centre and its long right arm reaching the top."""
@@ -486,8 +518,6 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
             stamps.append(s)
             in_stamp |= inside
     rows = attach_to_rows(comps, rows, pitch=pitch, exclude=in_stamp)
-    rows.sort(key=lambda r: r.baseline)
-    strikes = find_strikes(comps, rows, pitch=pitch)
 
     in_row = np.zeros(len(comps.areas), dtype=bool)
     for r in rows:
@@ -495,13 +525,17 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     speck = comps.areas < max(0.05 * char_height ** 2, 4)
     hand_labels = np.flatnonzero(~in_row & ~in_stamp & ~speck & ~_faint_components(comps, gray, rows))
     hand_labels = hand_labels[hand_labels > 0]
+    groups = [g for g in group_handwriting(comps, hand_labels, char_height=char_height)
+              if _substantial(comps, g, char_height)]
+    short = [short_typed_row(comps, g, rows, pitch=pitch) for g in groups]
+    groups = [g for g, row in zip(groups, short) if row is None]
+    rows = sorted(rows + [row for row in short if row is not None], key=lambda r: r.baseline)
+    strikes = find_strikes(comps, rows, pitch=pitch)
     column = None
     if rows:
         column = Box(int(np.percentile([r.box.x0 for r in rows], 10)), rows[0].box.y0,
                      int(np.percentile([r.box.x1 for r in rows], 90)), rows[-1].box.y1)
-    hand = [classify_hand(comps, g, rows, column=column, char_height=char_height)
-            for g in group_handwriting(comps, hand_labels, char_height=char_height)
-            if _substantial(comps, g, char_height)]
+    hand = [classify_hand(comps, g, rows, column=column, char_height=char_height) for g in groups]
     hand.sort(key=lambda h: (h.box.y0, h.box.x0))
     measures = {"char_height_px": round(char_height, 1), "pitch_px": round(pitch, 2),
                 "cpi": round(dpi / pitch, 2), "typed_rows": len(rows), "strikes": len(strikes),

@@ -16,9 +16,10 @@ from ocr.engine import Engine
 from ocr.imageio import SourcePage
 from ocr.layout import Layout, analyze_layout
 from ocr.model import Page, Step, Word
+from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far
 from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import is_page_like, preprocess
-from ocr.recognize import HAND_PSM, TYPED_PSM, _plain, read_hand, read_row
+from ocr.recognize import HAND_PSM, TYPED_PSM, RowText, _plain, read_hand, read_row
 
 PRINT_PSM = 3  # Tesseract's own page layout, for pages without a typewriter grid
 PRINTED_PAGE_MIN_LINES = 15
@@ -58,8 +59,10 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
     if postcorrect:
         corrected, seconds = _timed(lambda: correct_words(rows, **POSTCORRECT))
         rows = list(corrected.rows)
+        (rows, hands, far), more = _timed(lambda: _correct_far(layout, rows, hands))
+        seconds += more
         values = {"words_checked": corrected.checked, "words_doubtful": corrected.doubtful,
-                  "words_changed": len(corrected.changes)}
+                  "words_changed": len(corrected.changes), "far_words_changed": far}
     postcorrect_step = Step("postcorrect", params={"enabled": postcorrect, "lexicon": "wordfreq ru", **POSTCORRECT},
                             values=values, seconds=seconds)
 
@@ -72,6 +75,24 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
         regions=result.regions, markup=result.markup,
         steps=(pre.step, layout_step, recognize_step, postcorrect_step, assemble_step), engine=engine.info(),
     )
+
+
+def _correct_far(layout: Layout, rows: list[RowText], hands: list[RowText]
+                 ) -> tuple[list[RowText], list[RowText], int]:
+    """The nearest common word for badly read words under strikes and in insertions."""
+    changes = 0
+    for r, row in enumerate(rows):
+        struck = [s.box for s in layout.strikes if s.row == r]
+        if struck:
+            rows[r], changed = correct_far(row, max_ratio=STRUCK_MAX_RATIO,
+                                           in_span=lambda w: any(b.x0 <= w.box.center[0] < b.x1 for b in struck))
+            changes += len(changed)
+    hands = list(hands)
+    for n, (block, hand) in enumerate(zip(layout.hand, hands)):
+        if block.kind == "insertion":
+            hands[n], changed = correct_far(hand, max_ratio=HAND_MAX_RATIO, capitals_meant=False)
+            changes += len(changed)
+    return rows, hands, changes
 
 
 def _looks_printed(source: SourcePage, layout: Layout) -> bool:

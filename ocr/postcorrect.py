@@ -24,28 +24,19 @@ become one :class:`~ocr.model.Word` if corrected.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterator, Sequence
 
 import regex
 
+from ocr.lexicon import CONFUSIONS, NEAREST_MIN_ZIPF, RUSSIAN, nearest_word, russian_zipf
 from ocr.model import Box, Word
 from ocr.recognize import RowText
 
 Frequency = Callable[[str], float]  # a word's Zipf frequency (log10 per billion words); 0 if unknown
 
-# Letters that worn type and Tesseract confuse, in groups of mutually confusable
-# shapes (a stroke lost or a bowl filled); a candidate substitutes one letter of
-# a group for another. The last four groups each cut cer_typed on the corpus
-# and changed none of the Komi lines; с/а and а/я were tried and left out.
-CONFUSIONS: tuple[str, ...] = (
-    "есозэ", "инпйл", "шщ", "жх", "цщ", "вз", "адл", "ро", "уч", "ым", "чн",
-    "гпт", "цд", "кх", "иы",
-)
 DIGIT_LETTERS = {"6": "б", "0": "о", "3": "з"}  # digits that are letters misread
-RUSSIAN = "абвгдежзийклмнопрстуфхцчшщъыьэюяё"
 REPLACEMENT_LETTERS = RUSSIAN.replace("ъ", "").replace("ё", "")  # what may replace a stray mark
 SENTENCE_END = ".!?:;\"»“”)"  # a capital after these is a capital on purpose
 APOSTROPHES = "'’`ʼ"
@@ -72,34 +63,6 @@ class Postcorrected:
     checked: int  # words eligible and looked up in the word list
     doubtful: int  # of those, unknown and read with low confidence
     changes: tuple[Change, ...]
-
-
-def russian_zipf(word: str) -> float:
-    """Zipf frequency of ``word`` in wordfreq's Russian list (0 when unknown).
-
-    A plain lowercase word is looked up in the list directly, which gives what
-    ``zipf_frequency`` gives a hundred times faster (thousands of candidates
-    a page); anything else goes through ``zipf_frequency`` and its tokenizer.
-    """
-    low = word.lower()
-    if all(ch in RUSSIAN for ch in low):
-        freq = _russian_list().get(low)
-        return round(math.log10(freq) + 9.0, 2) if freq else 0.0
-    return _zipf_frequency(low)
-
-
-@lru_cache(maxsize=1)
-def _russian_list() -> dict[str, float]:
-    from wordfreq import get_frequency_dict
-
-    return get_frequency_dict("ru")
-
-
-@lru_cache(maxsize=20_000)
-def _zipf_frequency(word: str) -> float:
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(word, "ru")
 
 
 def postcorrect(rows: Sequence[RowText], *, frequency: Frequency = russian_zipf, max_conf: float = 0.95,
@@ -162,6 +125,55 @@ def postcorrect(rows: Sequence[RowText], *, frequency: Frequency = russian_zipf,
         changes.extend(Change(r, i, old, TYPED_NUMERO) for i, old in numero)
         out.append(fixed_row)
     return Postcorrected(tuple(out), checked, doubtful, tuple(changes))
+
+
+STRUCK_MAX_RATIO = 0.4  # edits per letter read: pen strokes and over-typing leave about a third right
+HAND_MAX_RATIO = 0.5  # handwriting read with a print model: about half
+
+
+def correct_far(row: RowText, *, max_ratio: float, in_span: Callable[[Word], bool] = lambda w: True,
+                capitals_meant: bool = True, frequency: Frequency = russian_zipf) -> tuple[RowText, list[tuple[int, str]]]:
+    """Replace badly read words of ``row`` (those ``in_span`` says) by the
+    nearest common word (:func:`ocr.lexicon.nearest_word`), for words under a
+    strike and handwriting.
+
+    Known words, words with digits or an apostrophe, and short all-caps words
+    (``МВД``) stay. A word read in capitals keeps them only with
+    ``capitals_meant`` (typed text); handwriting read in capitals is mostly a
+    print model's guess at a hand, and the word comes back in small letters.
+    Returns the row and (index, old text) of each change.
+    """
+    words = list(row.words)
+    changed = []
+    for i, word in enumerate(words):
+        if not in_span(word):
+            continue
+        lead, core, trail = _CORE.match(word.text).groups()
+        if not _far_eligible(core) or _hard_sign_dropped(core, frequency):
+            continue
+        if _known(core, frequency) >= NEAREST_MIN_ZIPF:
+            found = core.lower() if core.isupper() and not capitals_meant else None
+        else:
+            found = nearest_word(core.lower(), max_ratio=max_ratio)
+        if found is None or found == core:
+            continue
+        if core.isupper() and capitals_meant:
+            found = found.upper()
+        elif core[:1].isupper() and not core.isupper():
+            found = found[:1].upper() + found[1:]
+        changed.append((i, word.text))
+        words[i] = Word(lead + found + trail, word.box, word.conf)
+    if not changed:
+        return row, changed
+    return RowText(tuple(words), row.spaced), changed
+
+
+def _far_eligible(core: str) -> bool:
+    """A word for :func:`correct_far`: three letters or more, nothing but
+    letters and hyphens, and not a short all-caps abbreviation."""
+    if len(core) < 3 or not all(ch.isalpha() or ch == "-" for ch in core):
+        return False
+    return not (core.isupper() and len(core) <= 4)
 
 
 TYPED_NUMERO = "N"

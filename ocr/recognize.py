@@ -131,7 +131,50 @@ def read_row(engine: Engine, gray: np.ndarray, layout: Layout, index: int, *, dp
     crop = erase_pen_strokes(crop, pen, baseline=row.baseline - crop_box.y0,
                              char_height=row.char_height, pitch=layout.pitch)
     words = _read(engine, crop, char_height=row.char_height, dpi=dpi, offset=crop_box, psm=TYPED_PSM)
+    inked = _inked_cells(crop, crop_box, phase=row.phase, pitch=layout.pitch)
+    words = tuple(piece for w in words for piece in split_at_blank_cells(w, inked, phase=row.phase,
+                                                                         pitch=layout.pitch))
     return RowText(words, spaced_by_pitch(words, pitch=layout.pitch))
+
+
+def _inked_cells(crop: np.ndarray, crop_box: Box, *, phase: float, pitch: float) -> dict[int, bool]:
+    """Whether each character cell of the crop holds ink in its middle half
+    (a wide letter's edge spilling over from its neighbour is not ink of the cell)."""
+    columns = (crop < 200).sum(axis=0)
+    out = {}
+    first = int(np.ceil((crop_box.x0 - phase) / pitch))
+    last = int(np.floor((crop_box.x1 - phase) / pitch))
+    for k in range(first, last + 1):
+        centre = phase + k * pitch - crop_box.x0
+        x0, x1 = int(round(centre - 0.25 * pitch)), int(round(centre + 0.25 * pitch)) + 1
+        if x0 >= 0 and x1 <= crop.shape[1]:
+            out[k] = bool(columns[x0:x1].any())
+    return out
+
+
+def split_at_blank_cells(word: Word, inked: dict[int, bool], *, phase: float, pitch: float) -> tuple[Word, ...]:
+    """Split a word Tesseract read across typed spaces (``строительствоосвоены``, ``-2-``).
+
+    On a typewriter every character takes one cell and a space is a blank
+    cell. When the cells under the word hold exactly as many inked cells as
+    the word has characters, the characters fill them in order and each
+    blank cell between them is a space; otherwise the word stays as read.
+    """
+    cells = range(int(np.floor((word.box.x0 - phase) / pitch + 0.5)),
+                  int(np.floor((word.box.x1 - phase) / pitch + 0.5)) + 1)
+    if any(k not in inked for k in cells):
+        return (word,)
+    full = [k for k in cells if inked[k]]
+    if len(full) != len(word.text) or len(full) == len(cells):
+        return (word,)
+    pieces, start = [], 0
+    for i in range(1, len(full) + 1):
+        if i == len(full) or full[i] != full[i - 1] + 1:
+            x0 = max(word.box.x0, int(round(phase + (full[start] - 0.5) * pitch)))
+            x1 = min(word.box.x1, int(round(phase + (full[i - 1] + 0.5) * pitch)))
+            pieces.append(Word(word.text[start:i], Box(x0, word.box.y0, max(x1, x0 + 1), word.box.y1), word.conf))
+            start = i
+    return tuple(pieces)
 
 
 def spaced_by_pitch(words: tuple[Word, ...], *, pitch: float) -> tuple[bool, ...]:

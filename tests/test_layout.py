@@ -110,3 +110,29 @@ def test_tick_shape() -> None:
     assert not is_tick_shape(np.ones((30, 30), bool), char_height=25)  # a blot
     assert not is_tick_shape(tick[:, ::-1] > 0, char_height=25)  # mirrored: the long arm on the left
     assert not is_tick_shape(tick > 0, char_height=80)  # far smaller than the writing: dust
+
+
+def _with_page_number(page: np.ndarray, text: str, column: int) -> np.ndarray:
+    """``page`` (typed with a one-inch margin) with ``text`` typed two lines above its first line,
+    from cell ``column`` of the same grid."""
+    font = ImageFont.truetype(str(Path("/usr/share/fonts/truetype/paratype/PTM55F.ttf")), round(DPI / CPI / 0.6))
+    img = Image.fromarray(page)
+    ImageDraw.Draw(img).text((_cell_x(column), 2 * MARGIN - 2 * LINE), text, font=font, fill=30)
+    return np.asarray(img)
+
+
+def test_page_number_too_short_for_a_grid_of_its_own_is_a_typed_row() -> None:
+    page = _with_page_number(typed_page(lines=6, margin_in=1.0), "- 2 -", 28)
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    assert len(layout.rows) == 7
+    top = layout.rows[0]
+    assert top.box.x0 == pytest.approx(_cell_x(28), abs=PITCH) and top.box.width < 5 * PITCH
+    assert not layout.hand
+
+
+def test_short_handwriting_off_the_grid_stays_handwriting() -> None:
+    page = typed_page(lines=6, margin_in=1.0)
+    page = _handwrite(page, "ок 12", _cell_x(30) + int(0.45 * PITCH), int(2 * MARGIN - 2 * LINE), 40)
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    assert len(layout.rows) == 6
+    assert layout.hand

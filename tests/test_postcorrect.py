@@ -12,7 +12,8 @@ from ocr.batch import TesseractProcess, add_arguments
 from ocr.imageio import SourcePage
 from ocr.model import Box, Word
 from ocr.pipeline import process_page
-from ocr.postcorrect import _candidates, correct_word, postcorrect
+from ocr.lexicon import nearest_word, shape_distance
+from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, _candidates, correct_far, correct_word, postcorrect
 from ocr.recognize import RowText
 from tests.fakes import FakeEngine
 from tests.rendering import typed_page
@@ -161,3 +162,45 @@ def test_numero_sign_read_as_em_becomes_typed_n_again() -> None:
     assert fixed.text == "печей N 3 и N 5" and changed == [(1, "М"), (4, "№")]
     same, changed = restore_numero(row("М.", "Горький", "М", "Иванов"))  # no number after: left alone
     assert same.text == "М. Горький М Иванов" and not changed
+
+
+# -- far corrections: struck words and handwriting (the nearest common word) ----------------------
+
+@pytest.mark.parametrize("read, meant", [
+    ("нвобходимое", "необходимое"),  # read under a pen stroke on the corpus
+    ("денолнитепьно", "дополнительно"),
+    ("раєсматрепи", "рассмотрели"),
+    ("придыли", "прибыли"),  # handwriting read with a print model
+    ("фозможность", "возможность"),
+])
+def test_nearest_word_finds_the_struck_or_written_word(read: str, meant: str) -> None:
+    assert nearest_word(read, max_ratio=0.5) == meant
+
+
+def test_nearest_word_gives_up_when_nothing_is_near() -> None:
+    assert nearest_word("кхбяижайиви", max_ratio=0.4) is None
+
+
+def test_shape_distance_charges_half_for_letters_of_one_shape() -> None:
+    assert shape_distance("пиво", "ниво") == 0.5  # п/н: one shape group
+    assert shape_distance("пиво", "диво") == 1.0
+    assert shape_distance("пиво", "пиво") == 0.0
+
+
+def test_correct_far_repairs_only_the_words_in_its_span() -> None:
+    row = _row("окажет", "нвобходимое", "содействие", "нвобходимое")
+    fixed, changed = correct_far(row, max_ratio=STRUCK_MAX_RATIO, in_span=lambda w: w.box.x0 < 200)
+    assert fixed.text == "окажет необходимое содействие нвобходимое"
+    assert changed == [(1, "нвобходимое")]
+
+
+def test_correct_far_keeps_what_was_typed_or_written_on_purpose() -> None:
+    row = _row("МВД", "подема", "56г.", "об'ема", "ЦК")
+    assert correct_far(row, max_ratio=HAND_MAX_RATIO, capitals_meant=False) == (row, [])
+
+
+def test_correct_far_lowercases_handwriting_read_in_capitals() -> None:
+    fixed, _ = correct_far(_row("точку", "ЗРЕНИЯ"), max_ratio=HAND_MAX_RATIO, capitals_meant=False)
+    assert fixed.text == "точку зрения"
+    typed, _ = correct_far(_row("ЗАПИСЬ", "БЕСЕДЫ"), max_ratio=STRUCK_MAX_RATIO)
+    assert typed.text == "ЗАПИСЬ БЕСЕДЫ"

@@ -1,0 +1,49 @@
+"""Recognition helpers that use the typewriter grid: spaces Tesseract left out."""
+from __future__ import annotations
+
+import numpy as np
+
+from ocr.model import Box, Word
+from ocr.recognize import _inked_cells, split_at_blank_cells
+
+PITCH, PHASE = 20.0, 10.0  # cell k is centred at x = 10 + 20 k
+
+
+def _inked(pattern: str) -> dict[int, bool]:
+    """Cells 0.. inked where ``pattern`` has a non-space character."""
+    return {k: ch != " " for k, ch in enumerate(pattern)}
+
+
+def _word(text: str, first: int, last: int) -> Word:
+    """A word whose box spans cells ``first``..``last``."""
+    return Word(text, Box(int(PHASE + (first - 0.4) * PITCH), 0, int(PHASE + (last + 0.4) * PITCH), 30), 0.8)
+
+
+def test_a_word_read_across_blank_cells_is_split_there() -> None:
+    pieces = split_at_blank_cells(_word("-2-", 0, 4), _inked("- 2 -"), phase=PHASE, pitch=PITCH)
+    assert [p.text for p in pieces] == ["-", "2", "-"]
+    assert all(b.box.x0 - a.box.x1 >= 0.9 * PITCH for a, b in zip(pieces, pieces[1:]))
+
+
+def test_glued_words_are_split_at_their_blank_cells() -> None:
+    line = "строительство освоены в"
+    pieces = split_at_blank_cells(_word(line.replace(" ", ""), 0, len(line) - 1), _inked(line),
+                                  phase=PHASE, pitch=PITCH)
+    assert [p.text for p in pieces] == line.split()
+
+
+def test_a_word_stays_whole_when_its_cells_do_not_match_its_letters() -> None:
+    # a letter lost in reading: five inked cells for four letters, so no cell can be told a space
+    word = _word("абвг", 0, 5)
+    assert split_at_blank_cells(word, _inked("аб вгд"), phase=PHASE, pitch=PITCH) == (word,)
+    whole = _word("слово", 0, 4)
+    assert split_at_blank_cells(whole, _inked("слово"), phase=PHASE, pitch=PITCH) == (whole,)
+
+
+def test_inked_cells_ignore_a_neighbour_spilling_over_the_cell_edge() -> None:
+    crop = np.full((30, 100), 255, np.uint8)
+    crop[5:25, 4:16] = 0  # a letter in cell 0 (x 0..20)
+    crop[5:25, 18:23] = 0  # a wide letter's edge reaching into cell 1, not its middle
+    crop[5:25, 64:76] = 0  # a letter in cell 3
+    inked = _inked_cells(crop, Box(0, 0, 100, 30), phase=PHASE, pitch=PITCH)
+    assert inked == {0: True, 1: False, 2: False, 3: True, 4: False}
