@@ -204,7 +204,7 @@ def _drop_off_size(comps: Components, rows: list[TypedRow], glyphs: np.ndarray, 
     is_glyph[glyphs] = True
     members = [np.asarray([m for m in r.members if is_glyph[m]], dtype=int) for r in rows]
     all_heights = np.concatenate([comps.heights[m] for m in members])
-    modes = np.argsort(np.bincount(all_heights))[-3:]
+    modes = _height_modes(all_heights)
     kept = []
     for row, m in zip(rows, members):
         heights = comps.heights[m]
@@ -213,6 +213,20 @@ def _drop_off_size(comps: Components, rows: list[TypedRow], glyphs: np.ndarray, 
         if conformity >= min_conformity:
             kept.append(row)
     return kept
+
+
+def _height_modes(heights: np.ndarray, *, count: int = 3, apart: float = 0.1) -> np.ndarray:
+    """The ``count`` commonest heights at least ``apart`` (relative) from each
+    other: small letters, capitals and letters with ascenders or descenders,
+    not one height and its off-by-one neighbours."""
+    votes = np.bincount(heights)
+    modes: list[int] = []
+    for h in np.argsort(-votes, kind="stable"):
+        if votes[h] == 0 or len(modes) == count:
+            break
+        if all(abs(int(h) - m) > apart * m for m in modes):
+            modes.append(int(h))
+    return np.asarray(modes)
 
 
 def _drop_crowded(rows: list[TypedRow]) -> list[TypedRow]:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr.layout import analyze_layout
+from ocr.layout import _height_modes, analyze_layout
 from ocr.preprocess import binarize
 from tests.rendering import rotated, typed_page
 
@@ -136,3 +136,10 @@ def test_short_handwriting_off_the_grid_stays_handwriting() -> None:
     layout = analyze_layout(_binary(page), dpi=DPI)
     assert len(layout.rows) == 6
     assert layout.hand
+
+
+
+def test_height_modes_are_the_type_sizes_not_one_size_and_its_neighbours() -> None:
+    # small letters 19-21 px (binarisation jitter), capitals 28-29 px, letters with descenders 34 px
+    heights = np.array([20] * 40 + [19] * 30 + [21] * 30 + [28] * 20 + [29] * 5 + [34] * 12)
+    assert sorted(_height_modes(heights).tolist()) == [20, 28, 34]
