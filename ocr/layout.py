@@ -402,12 +402,13 @@ def short_typed_row(comps: Components, members: np.ndarray, rows: list[TypedRow]
     ``- 2 -``), as a typed row, or None.
 
     The carriage moves in whole steps, so every character of a page sits on
-    the one grid its long lines share: a few marks one line high, each no
-    wider than a cell, all centred on that grid and as tall as the type, are
-    typed. Handwriting matches all of that by chance only rarely (three
+    the one grid its long lines share: a few marks one line high, each
+    filling whole cells (one, or two letters run together in bold type),
+    all centred on that grid and as tall as the type, are typed. Handwriting matches all of that by chance only rarely (three
     marks each within a fifth of a cell of the grid: about one in sixteen).
     Row heights are medians over small letters and capitals, so a line of
-    digits or capitals stands up to half as tall again.
+    capitals stands up to half as tall again, and a capital with a
+    descender (Ц, Щ, Д) nearly twice as tall.
     """
     if len(rows) < 3 or members.size < 3:
         return None
@@ -415,13 +416,14 @@ def short_typed_row(comps: Components, members: np.ndarray, rows: list[TypedRow]
     phase = float(np.median([r.phase for r in rows]))
     b = comps.boxes[members]
     xc = (b[:, 0] + b[:, 2]) / 2
-    offset = (xc - phase + pitch / 2) % pitch - pitch / 2
+    cells = np.maximum(np.round(comps.widths[members] / pitch), 1)  # letters run together in bold type
+    offset = (xc - phase - (cells - 1) * pitch / 2 + pitch / 2) % pitch - pitch / 2
     box = comps.enclosing(members)
     heights = comps.heights[members]
     tall = heights >= 0.5 * char_height
-    if (box.height > 1.6 * char_height or comps.widths[members].max() > 1.05 * pitch
+    if (box.height > 2.0 * char_height or np.any(comps.widths[members] > (cells + 0.05) * pitch)
             or np.abs(offset).max() > max_offset * pitch or not tall.any()
-            or not np.all((heights[tall] >= 0.7 * char_height) & (heights[tall] <= 1.5 * char_height))):
+            or not np.all((heights[tall] >= 0.7 * char_height) & (heights[tall] <= 1.9 * char_height))):
         return None
     coherence, row_phase = _coherence(xc, pitch)
     return TypedRow(box=box, members=tuple(int(m) for m in members), baseline=int(np.median(b[tall, 3])),

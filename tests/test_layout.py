@@ -143,3 +143,12 @@ def test_height_modes_are_the_type_sizes_not_one_size_and_its_neighbours() -> No
     # small letters 19-21 px (binarisation jitter), capitals 28-29 px, letters with descenders 34 px
     heights = np.array([20] * 40 + [19] * 30 + [21] * 30 + [28] * 20 + [29] * 5 + [34] * 12)
     assert sorted(_height_modes(heights).tolist()) == [20, 28, 34]
+
+
+def test_a_short_bold_heading_with_letters_run_together_is_a_typed_row() -> None:
+    font = ImageFont.truetype(str(Path("/usr/share/fonts/truetype/paratype/PTM55F.ttf")), round(DPI / CPI / 0.6))
+    img = Image.fromarray(typed_page(lines=6, margin_in=1.0))
+    ImageDraw.Draw(img).text((_cell_x(20), 2 * MARGIN - 2 * LINE), "ЦК КПСС", font=font, fill=30, stroke_width=2)
+    page = np.asarray(img)
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    assert len(layout.rows) == 7 and not layout.hand
