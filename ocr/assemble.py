@@ -8,13 +8,13 @@ take their place between typed lines by height on the page.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
 
 from ocr import markup
-from ocr.layout import Layout
+from ocr.layout import Layout, Strike
 from ocr.model import Box, Region, Word
 from ocr.recognize import RowText
 
@@ -72,6 +72,30 @@ def _looks_overtyped(row: RowText, box: Box) -> bool:
     return float(np.mean([w.conf for w in words])) <= OVERTYPE_MAX_CONF and not capitals
 
 
+def _deletions(layout: Layout, rows: list[RowText]) -> list[tuple[Strike, tuple[int, int]]]:
+    """Each strike with the character span of the words under it, by row and
+    position; over-typing only where the reading confirms it. Strikes over
+    the same or touching characters (a pen stroke and over-typing on one
+    word) become one deletion, of the first strike's kind, over both boxes."""
+    struck = []
+    for strike in layout.strikes:
+        span = _span_of(rows[strike.row], strike.box)
+        if span is None:
+            continue  # nothing was read under it
+        if strike.kind == "overtype" and not _looks_overtyped(rows[strike.row], strike.box):
+            continue
+        struck.append((strike, span))
+    found: list[tuple[Strike, tuple[int, int]]] = []
+    for strike, span in sorted(struck, key=lambda item: (item[0].row, item[1])):
+        if found and found[-1][0].row == strike.row and span[0] <= found[-1][1][1]:
+            other, taken = found[-1]
+            found[-1] = (replace(other, box=Box.enclosing((other.box, strike.box))),
+                         (taken[0], max(span[1], taken[1])))
+        else:
+            found.append((strike, span))
+    return found
+
+
 def _anchor(row: RowText, x: float) -> int:
     """Offset of the word boundary nearest to ``x``: before, between or after words."""
     if not row.words:
@@ -94,13 +118,7 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
                               conf=text.conf, words=_words_to_source(text.words, to_source)))
 
     deletions_by_row: dict[int, list[tuple[Box, tuple[int, int]]]] = {}
-    for n, strike in enumerate(layout.strikes, 1):
-        span = _span_of(rows[strike.row], strike.box)
-        taken = deletions_by_row.get(strike.row, [])
-        if span is None or any(s[0] < span[1] and span[0] < s[1] for _, s in taken):
-            continue  # nothing under it, or the same words struck twice
-        if strike.kind == "overtype" and not _looks_overtyped(rows[strike.row], strike.box):
-            continue
+    for n, (strike, span) in enumerate(_deletions(layout, rows), 1):
         deletions_by_row.setdefault(strike.row, []).append((strike.box, span))
         text = rows[strike.row].text[span[0]:span[1]]
         regions.append(Region(id=f"d{n}", kind="deletion", box=to_source(strike.box), text=text,

@@ -27,8 +27,16 @@ class MarkupError(ArchocrError):
         self.line = line
         self.column = column
         self.source = source
+        self.message = message
         where = f"{source}:" if source else "line "
         super().__init__(f"{where}{line}:{column}: {message}")
+
+    def __reduce__(self):  # crosses from worker processes intact
+        return (_markup_error, (self.message, self.line, self.column, self.source))
+
+
+def _markup_error(message: str, line: int, column: int, source: str) -> MarkupError:
+    return MarkupError(message, line=line, column=column, source=source)
 
 
 class NotAnImageError(ArchocrError):

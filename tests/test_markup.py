@@ -126,3 +126,10 @@ def test_malformed_markup_names_line_and_column(text: str, line: int, column: in
 def test_single_tilde_and_angle_brackets_are_text() -> None:
     doc = markup.parse("около ~100 тонн, a < b")
     assert doc == Document((TypedLine((Typed("около ~100 тонн, a < b"),)),))
+
+
+def test_markup_error_survives_pickling_from_a_worker() -> None:
+    import pickle
+
+    error = pickle.loads(pickle.dumps(MarkupError("unclosed", line=3, column=7, source="p.md")))
+    assert (error.line, error.column, error.source, str(error)) == (3, 7, "p.md", "p.md:3:7: unclosed")

@@ -1,0 +1,31 @@
+"""Assembly of regions and markup from a layout and the words read in it."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from ocr import markup
+from ocr.assemble import assemble
+from ocr.layout import Strike, TypedRow
+from ocr.model import Box, Word
+from ocr.recognize import RowText
+
+
+def _page(strikes: list[Strike]):
+    row = TypedRow(box=Box(0, 100, 600, 130), members=(), baseline=125, char_height=20.0, phase=10.0,
+                   coherence=1.0)
+    words = (Word("товарищ", Box(0, 100, 140, 130), 0.9), Word("етпасте", Box(160, 100, 300, 130), 0.3),
+             Word("3.(//.5", Box(300, 100, 440, 130), 0.3), Word("сказал", Box(460, 100, 580, 130), 0.9))
+    layout = SimpleNamespace(rows=(row,), strikes=tuple(strikes), hand=(), stamps=())
+    return assemble(layout, [RowText(words, (False, True, False, True))], [], to_source=lambda b: b)
+
+
+def test_strikes_over_touching_characters_become_one_deletion() -> None:
+    # two strikes over two pieces read without a space between: "~~a~~~~b~~" would not parse
+    pen = Strike(row=0, box=Box(150, 100, 300, 130), kind="pen")
+    pen_again = Strike(row=0, box=Box(300, 100, 450, 130), kind="pen")
+    result = _page([pen, pen_again])
+    deletions = [r for r in result.regions if r.kind == "deletion"]
+    assert [d.text for d in deletions] == ["етпасте3.(//.5"]
+    assert deletions[0].box == Box(150, 100, 450, 130)
+    assert markup.parse(result.markup).deletions() == ["етпасте3.(//.5"]
+    assert result.markup == "товарищ ~~етпасте3.(//.5~~ сказал"
