@@ -313,12 +313,20 @@ def _cells(mask: np.ndarray, row: TypedRow, pitch: float) -> tuple[int, np.ndarr
     return first, np.asarray(cells, dtype=float)
 
 
-def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float, pen_min_gaps: int = 3,
+# Where a pen stroke crosses the gaps between cells: (top, bottom) heights
+# above the baseline in character heights, and how many gaps in a row it must
+# ink. Strokes mostly cross the small letters; those above or along the
+# baseline (wavy ones) must run longer, as serifs of heavy type touch there.
+PEN_BANDS = (((0.62, 0.12), 3), ((0.95, -0.05), 5))
+
+
+def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float,
                  overtype_ratio: float = 1.18, overtype_min_cells: int = 3) -> list[Strike]:
     """Pen strikes and candidate over-typed spans in typed rows.
 
-    A pen stroke inks the white gaps between character cells at mid-height,
-    several in a row. Over-typing (``х``, ``/``, ``-`` typed over each letter,
+    A pen stroke inks the white gaps between character cells, several in a
+    row: three through the small letters, five where it runs higher or along
+    the baseline (:data:`PEN_BANDS`). Over-typing (``х``, ``/``, ``-`` typed over each letter,
     and over the spaces between the words) leaves runs of cells denser than
     the page's usual cell; density alone also fires on bold capitals, so
     these are candidates (``Strike.density``) that recognition confirms.
@@ -331,18 +339,22 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float, pen_m
     for index, (row, mask, (first, counts)) in enumerate(zip(rows, masks, cells)):
         b, ch = row.box, row.char_height
         base = row.baseline - b.y0
-        mid = mask[int(max(base - 0.62 * ch, 0)):int(max(base - 0.12 * ch, 1))]
         half_window = max(int(0.07 * pitch), 1)
-        gaps = []
-        for k in range(first, first + len(counts)):
-            xb = int(round(row.phase + (k + 0.5) * pitch)) - b.x0
-            lo, hi = max(xb - half_window, 0), min(xb + half_window + 1, mask.shape[1])
-            gaps.append(hi > lo and bool(mid[:, lo:hi].any(axis=0).all()))
-        for start, stop in runs(gaps):
-            if stop - start >= pen_min_gaps:
-                x0 = int(row.phase + (first + start + 0.5) * pitch)
-                x1 = int(row.phase + (first + stop - 0.5) * pitch)
-                strikes.append(Strike(row=index, box=Box(x0, b.y0, x1, b.y1), kind="pen"))
+        struck = np.zeros(len(counts), dtype=bool)
+        for (top, bottom), min_gaps in PEN_BANDS:
+            band = mask[int(max(base - top * ch, 0)):int(max(base - bottom * ch, 1))]
+            gaps = []
+            for k in range(first, first + len(counts)):
+                xb = int(round(row.phase + (k + 0.5) * pitch)) - b.x0
+                lo, hi = max(xb - half_window, 0), min(xb + half_window + 1, mask.shape[1])
+                gaps.append(hi > lo and bool(band[:, lo:hi].any(axis=0).all()))
+            for start, stop in runs(gaps):
+                if stop - start >= min_gaps:
+                    struck[start:stop] = True
+        for start, stop in runs(struck):
+            x0 = int(row.phase + (first + start + 0.5) * pitch)
+            x1 = int(row.phase + (first + stop - 0.5) * pitch)
+            strikes.append(Strike(row=index, box=Box(x0, b.y0, x1, b.y1), kind="pen"))
         if not usual:
             continue
         for start, stop in runs(counts > 0.05 * ch * pitch):

@@ -60,6 +60,17 @@ def test_pen_strike_through_words_is_found_in_its_row() -> None:
     assert abs(pens[0].box.x0 - _cell_x(8)) < PITCH and abs(pens[0].box.x1 - _cell_x(19)) < 1.5 * PITCH
 
 
+@pytest.mark.parametrize("height", [0.85, 0.0])  # over the small letters' tops, along the baseline
+def test_pen_strike_high_or_low_through_a_long_word_is_found(height: float) -> None:
+    clean = typed_page(lines=6)
+    row = analyze_layout(_binary(clean), dpi=DPI).rows[2]
+    y = int(row.baseline - height * row.char_height)
+    page = clean.copy()
+    cv2.line(page, (_cell_x(8) - 6, y), (_cell_x(19) + 8, y), 35, 3)
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    assert [s.row for s in layout.strikes if s.kind == "pen"] == [2]
+
+
 def test_wavy_strike_is_found() -> None:
     page = typed_page(lines=4).copy()
     y = _line_mid(1)
