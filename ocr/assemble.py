@@ -15,11 +15,14 @@ import numpy as np
 
 from ocr import markup
 from ocr.layout import Layout, Strike
+from ocr.lexicon import NEAREST_MIN_ZIPF, russian_zipf
 from ocr.model import Box, Region, Word
 from ocr.recognize import RowText
 
 MapBox = Callable[[Box], Box]
 OVERTYPE_MAX_CONF = 0.7  # over-typed letters are read with low confidence
+OVERTYPE_LETTERS = "хxҳХX"  # how Tesseract reads a letter with х or x typed over it
+OVERTYPE_MIN_SHARE = 0.2
 # Ink off the typed lines read with next to no confidence is, on the corpus,
 # nearly always a stain, a fold or stamp remnants rather than a note.
 NOTE_MIN_CONF = 0.12
@@ -60,21 +63,38 @@ def is_writing(text: str, *, min_letters: int = 2) -> bool:
     return alnum >= min_letters and alnum > other
 
 
+def confirm_strikes(strikes: Sequence[Strike], rows: Sequence[RowText]) -> tuple[Strike, ...]:
+    """The strikes that stand: every pen stroke, and each over-typing
+    candidate that reads as over-typed. Call it on the words as recognised,
+    before any dictionary repair makes them look like words."""
+    return tuple(s for s in strikes if s.kind == "pen" or _looks_overtyped(rows[s.row], s.box))
+
+
 def _looks_overtyped(row: RowText, box: Box) -> bool:
     """Confirm a dense run of cells as over-typing by how it reads: over-typed
-    letters are read with low confidence, while dense words read confidently,
-    or read as capitals (which carry more ink than small letters), are just type."""
+    letters are read with low confidence, or as a word thick with ``х``
+    (the commonest over-typing letter); dense words read confidently, known
+    words read with some doubt, and words read as capitals (which carry more
+    ink than small letters) are just type."""
     words = [w for w, _ in _words_under(row, box)]
     if not words:
         return False
     letters = "".join(ch for w in words for ch in w.text if ch.isalpha())
-    capitals = bool(letters) and letters.isupper() and min(w.conf for w in words) > 0.5
-    return float(np.mean([w.conf for w in words])) <= OVERTYPE_MAX_CONF and not capitals
+    if not letters or (letters.isupper() and min(w.conf for w in words) > 0.5):
+        return False
+    if sum(ch in OVERTYPE_LETTERS for ch in letters) >= OVERTYPE_MIN_SHARE * len(letters):
+        return True
+    known = all(russian_zipf(_letters(w.text)) >= NEAREST_MIN_ZIPF for w in words)
+    return float(np.mean([w.conf for w in words])) <= OVERTYPE_MAX_CONF and not known
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalpha())
 
 
 def _deletions(layout: Layout, rows: list[RowText]) -> list[tuple[Strike, tuple[int, int]]]:
     """Each strike with the character span of the words under it, by row and
-    position; over-typing only where the reading confirms it. Strikes over
+    position (over-typing confirmed already by :func:`confirm_strikes`). Strikes over
     the same or touching characters (a pen stroke and over-typing on one
     word) become one deletion, of the first strike's kind, over both boxes."""
     struck = []
@@ -82,8 +102,6 @@ def _deletions(layout: Layout, rows: list[RowText]) -> list[tuple[Strike, tuple[
         span = _span_of(rows[strike.row], strike.box)
         if span is None:
             continue  # nothing was read under it
-        if strike.kind == "overtype" and not _looks_overtyped(rows[strike.row], strike.box):
-            continue
         struck.append((strike, span))
     found: list[tuple[Strike, tuple[int, int]]] = []
     for strike, span in sorted(struck, key=lambda item: (item[0].row, item[1])):

@@ -8,9 +8,10 @@ stage's parameters, measurements and time in ``Page.steps``.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Callable, TypeVar
 
-from ocr.assemble import assemble, assemble_print
+from ocr.assemble import assemble, assemble_print, confirm_strikes
 from ocr.carets import take_carets
 from ocr.engine import Engine
 from ocr.imageio import SourcePage
@@ -54,6 +55,7 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
                                   "mean_conf_hand": round(_mean(h.conf for h in hands), 3)},
                           seconds=seconds)
 
+    layout = replace(layout, strikes=confirm_strikes(layout.strikes, rows))
     values = {"words_checked": 0, "words_doubtful": 0, "words_changed": 0}
     seconds = 0.0
     if postcorrect:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
 from ocr import markup
-from ocr.assemble import assemble
+from ocr.assemble import assemble, confirm_strikes
 from ocr.layout import Strike, TypedRow
 from ocr.model import Box, Word
 from ocr.recognize import RowText
@@ -29,3 +31,18 @@ def test_strikes_over_touching_characters_become_one_deletion() -> None:
     assert deletions[0].box == Box(150, 100, 450, 130)
     assert markup.parse(result.markup).deletions() == ["етпасте3.(//.5"]
     assert result.markup == "товарищ ~~етпасте3.(//.5~~ сказал"
+
+
+@pytest.mark.parametrize("read, conf, overtyped", [
+    ("хакшихвиа", 0.77, True),  # "закончена" with х typed over it: thick with х, read with some confidence
+    ("ИрИНИ8ЯАЯ", 0.0, True),  # unreadable
+    ("КПСС", 0.9, False),  # capitals carry more ink than small letters
+    ("воя", 0.46, False),  # a known word, read with doubt: dense type, not over-typing
+    ("даже", 0.97, False),
+])
+def test_overtyping_candidates_are_confirmed_by_how_they_read(read: str, conf: float, overtyped: bool) -> None:
+    row = RowText((Word("было", Box(0, 100, 100, 130), 0.9), Word(read, Box(120, 100, 300, 130), conf)),
+                  (False, True))
+    candidate = Strike(row=0, box=Box(110, 100, 310, 130), kind="overtype", density=1.3)
+    pen = Strike(row=0, box=Box(0, 100, 100, 130), kind="pen")
+    assert confirm_strikes([pen, candidate], [row]) == ((pen, candidate) if overtyped else (pen,))
