@@ -134,7 +134,32 @@ def read_row(engine: Engine, gray: np.ndarray, layout: Layout, index: int, *, dp
     inked = _inked_cells(crop, crop_box, phase=row.phase, pitch=layout.pitch)
     words = tuple(piece for w in words for piece in split_at_blank_cells(w, inked, phase=row.phase,
                                                                          pitch=layout.pitch))
+    words = trim_specks(words)
     return RowText(words, spaced_by_pitch(words, pitch=layout.pitch))
+
+
+SPECK_MAX_CONF = 0.6
+ONE_LETTER_WORDS = frozenset("авикосуя")
+TYPED_MARKS = frozenset({"-", "—", "–"})
+
+
+def trim_specks(words: tuple[Word, ...]) -> tuple[Word, ...]:
+    """Drop what Tesseract made of specks, stains and stamp remnants at either
+    end of a typed row, read with low confidence: a mark other than a hyphen
+    or dash (a word broken at the line's end, a page number's dashes), or a
+    lone small letter that is no Russian word (capitals may be Roman numerals:
+    ``Ш``)."""
+    def speck(w: Word) -> bool:
+        core = [ch for ch in w.text if ch.isalnum()]
+        lone = len(core) == 1 and len(w.text) <= 2 and core[0].islower() and core[0] not in ONE_LETTER_WORDS
+        mark = not core and w.text not in TYPED_MARKS
+        return w.conf < SPECK_MAX_CONF and (mark or lone)
+    start, stop = 0, len(words)
+    while start < stop and speck(words[start]):
+        start += 1
+    while stop > start and speck(words[stop - 1]):
+        stop -= 1
+    return words[start:stop]
 
 
 def _inked_cells(crop: np.ndarray, crop_box: Box, *, phase: float, pitch: float) -> dict[int, bool]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ocr.model import Box, Word
-from ocr.recognize import _inked_cells, split_at_blank_cells
+from ocr.recognize import _inked_cells, split_at_blank_cells, trim_specks
 
 PITCH, PHASE = 20.0, 10.0  # cell k is centred at x = 10 + 20 k
 
@@ -47,3 +47,19 @@ def test_inked_cells_ignore_a_neighbour_spilling_over_the_cell_edge() -> None:
     crop[5:25, 64:76] = 0  # a letter in cell 3
     inked = _inked_cells(crop, Box(0, 0, 100, 30), phase=PHASE, pitch=PITCH)
     assert inked == {0: True, 1: False, 2: False, 3: True, 4: False}
+
+
+def test_specks_read_at_the_ends_of_a_typed_row_are_dropped() -> None:
+    def words(*items: tuple[str, float]) -> tuple[Word, ...]:
+        return tuple(Word(text, Box(40 * i, 0, 40 * i + 30, 30), conf) for i, (text, conf) in enumerate(items))
+
+    row = words(("`", 0.3), ("было", 0.9), ("тонн.", 0.9), (",", 0.2), ("ч", 0.1), ("|", 0.4))
+    assert [w.text for w in trim_specks(row)] == ["было", "тонн."]
+
+
+def test_typed_marks_and_short_words_at_the_ends_stay() -> None:
+    row = (Word("-", Box(0, 0, 10, 30), 0.2), Word("2", Box(40, 0, 50, 30), 0.5), Word("-", Box(80, 0, 90, 30), 0.2))
+    assert trim_specks(row) == row
+    ends = (Word("и", Box(0, 0, 10, 30), 0.3), Word("Ш", Box(40, 0, 50, 30), 0.3),
+            Word("мес-", Box(80, 0, 150, 30), 0.9), Word(";", Box(160, 0, 170, 30), 0.95))
+    assert trim_specks(ends) == ends
