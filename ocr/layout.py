@@ -464,13 +464,15 @@ def classify_hand(comps: Components, members: np.ndarray, rows: list[TypedRow], 
     cx, cy = box.center
     inside_column = column is not None and column.x0 - char_height <= cx <= column.x1 + char_height
     if inside_column:
-        below = [i for i, r in enumerate(rows) if r.box.y0 >= cy - 0.2 * char_height]
+        # the row whose baseline is next below the block's middle: writing that
+        # starts above a line and reaches down into it still counts as above it
+        below = [i for i, r in enumerate(rows) if r.baseline >= cy]
         if below:
-            i = min(below, key=lambda j: rows[j].box.y0)
+            i = min(below, key=lambda j: rows[j].baseline)
             row = rows[i]
-            above_ok = i == 0 or cy > rows[i - 1].baseline - 0.2 * char_height
             line_gap = row.baseline - (rows[i - 1].baseline if i else row.baseline - 3 * char_height)
-            if above_ok and row.box.y0 - box.y1 <= max(0.9 * line_gap, 1.5 * char_height):
+            starts_above = box.y0 < row.box.y0 - 0.3 * char_height
+            if starts_above and row.box.y0 - box.y1 <= max(0.9 * line_gap, 1.5 * char_height):
                 return HandBlock(box=box, members=tuple(int(m) for m in members), kind="insertion", row=i)
     if members.size == 1 and is_tick_shape(comps.labels[box.y0:box.y1, box.x0:box.x1] == members[0],
                                            char_height=char_height):

@@ -91,6 +91,17 @@ def test_insertion_above_a_line_is_anchored_to_that_line() -> None:
     assert len(insertions) == 1 and insertions[0].row == 3
 
 
+def test_insertion_reaching_down_into_its_line_is_anchored_to_that_line() -> None:
+    page = typed_page(lines=6)
+    top = int(MARGIN + 3 * LINE - 0.6 * LINE)  # starts in the gap above row 3; р and у reach down into it
+    page = _handwrite(page, "руку", _cell_x(30), top, 60)
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    assert len(layout.rows) == 6
+    insertions = [h for h in layout.hand if h.kind == "insertion"]
+    assert len(insertions) == 1 and insertions[0].row == 3
+    assert insertions[0].box.y1 > layout.rows[3].box.y0  # it does reach into the line
+
+
 def test_writing_below_the_text_is_a_note_not_an_insertion() -> None:
     page = np.pad(typed_page(lines=4), ((0, 300), (0, 0)), constant_values=255)
     page = _handwrite(page, "В архив. Иванов", _cell_x(25), int(MARGIN + 4 * LINE + 120), 44)
