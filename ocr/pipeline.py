@@ -65,7 +65,9 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
         seconds += more
         values = {"words_checked": corrected.checked, "words_doubtful": corrected.doubtful,
                   "words_changed": len(corrected.changes), "far_words_changed": far}
-    postcorrect_step = Step("postcorrect", params={"enabled": postcorrect, "lexicon": "wordfreq ru", **POSTCORRECT},
+    postcorrect_step = Step("postcorrect", params={"enabled": postcorrect, "lexicon": "wordfreq ru", **POSTCORRECT,
+                                                   "struck_max_ratio": STRUCK_MAX_RATIO,
+                                                   "hand_max_ratio": HAND_MAX_RATIO},
                             values=values, seconds=seconds)
 
     result, seconds = _timed(lambda: assemble(layout, rows, hands, to_source=pre.to_source))

@@ -18,6 +18,11 @@ alphabet (Komi ``ӧ``, ``і``), and words after a mark that may be a lost letter
 (``:окладывает``). A candidate never
 gains ``ъ`` or ``ё``, and the word keeps its capital.
 
+Words under a pen stroke or over-typing, and handwritten insertions, are read
+too badly for that: :func:`correct_far` replaces each unknown one by the
+nearest common word (:func:`ocr.lexicon.nearest_word`), several letters
+away if need be, with the same exceptions for what was typed on purpose.
+
 A "word" here is what stands between spaces on the typed line: Tesseract's
 pieces joined without a space (``апатито:`` + ``ого``) are checked as one, and
 become one :class:`~ocr.model.Word` if corrected.
@@ -132,7 +137,7 @@ HAND_MAX_RATIO = 0.5  # handwriting read with a print model: about half
 
 
 def correct_far(row: RowText, *, max_ratio: float, in_span: Callable[[Word], bool] = lambda w: True,
-                capitals_meant: bool = True, frequency: Frequency = russian_zipf) -> tuple[RowText, list[tuple[int, str]]]:
+                capitals_meant: bool = True) -> tuple[RowText, list[tuple[int, str]]]:
     """Replace badly read words of ``row`` (those ``in_span`` says) by the
     nearest common word (:func:`ocr.lexicon.nearest_word`), for words under a
     strike and handwriting.
@@ -149,9 +154,9 @@ def correct_far(row: RowText, *, max_ratio: float, in_span: Callable[[Word], boo
         if not in_span(word):
             continue
         lead, core, trail = _CORE.match(word.text).groups()
-        if not _far_eligible(core) or _hard_sign_dropped(core, frequency):
+        if not _far_eligible(core) or _hard_sign_dropped(core, russian_zipf):
             continue
-        if _known(core, frequency) >= NEAREST_MIN_ZIPF:
+        if _known(core, russian_zipf) >= NEAREST_MIN_ZIPF:
             found = core.lower() if core.isupper() and not capitals_meant else None
         else:
             found = nearest_word(core.lower(), max_ratio=max_ratio)
