@@ -280,13 +280,20 @@ def attach_to_rows(comps: Components, rows: list[TypedRow], *, pitch: float,
     for row in rows:
         top = row.baseline - 1.45 * row.char_height  # breves and accents above capitals
         bottom = row.baseline + 0.45 * row.char_height
-        inside = ((yc >= top) & (yc <= bottom) & (h <= 2.2 * row.char_height)
-                  & (comps.boxes[:, 0] >= left - 1.5 * pitch) & (comps.boxes[:, 2] <= right + 1.5 * pitch)
-                  # near the row's own glyphs, or a stroke long enough to be a struck phrase
-                  & (((comps.boxes[:, 0] >= row.box.x0 - 1.5 * pitch) & (comps.boxes[:, 2] <= row.box.x1 + 1.5 * pitch))
-                     | (comps.widths >= 2.5 * pitch))
-                  & ~exclude)
-        inside[0] = False
+        band = ((yc >= top) & (yc <= bottom) & (h <= 2.2 * row.char_height)
+                & (comps.boxes[:, 0] >= left - 1.5 * pitch) & (comps.boxes[:, 2] <= right + 1.5 * pitch)
+                & ~exclude)
+        band[0] = False
+        x0, x1 = row.box.x0, row.box.x1
+        while True:  # near the row's glyphs, or a stroke long enough to be a struck phrase; letters
+            # run together in heavy type are no glyphs, so the row grows along them to its ends
+            inside = band & (((comps.boxes[:, 2] >= x0 - 1.5 * pitch) & (comps.boxes[:, 0] <= x1 + 1.5 * pitch))
+                             | (comps.widths >= 2.5 * pitch))
+            grown = (min(x0, int(comps.boxes[inside, 0].min(initial=x0))),
+                     max(x1, int(comps.boxes[inside, 2].max(initial=x1))))
+            if grown == (x0, x1):
+                break
+            x0, x1 = grown
         members = sorted(set(row.members) | set(np.flatnonzero(inside).tolist()))
         out.append(TypedRow(box=comps.enclosing(members), members=tuple(members), baseline=row.baseline,
                             char_height=row.char_height, phase=row.phase, coherence=row.coherence))

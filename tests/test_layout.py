@@ -174,3 +174,13 @@ def test_a_short_bold_heading_with_letters_run_together_is_a_typed_row() -> None
     page = np.asarray(img)
     layout = analyze_layout(_binary(page), dpi=DPI)
     assert len(layout.rows) == 7 and not layout.hand
+
+
+def test_letters_run_together_at_a_line_start_stay_in_their_line() -> None:
+    page = typed_page(lines=6).copy()
+    y = _line_mid(2)
+    cv2.line(page, (_cell_x(0) + 8, y), (_cell_x(1) + 20, y), 30, 4)  # heavy type: the first two letters touch
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    assert len(layout.rows) == 6
+    assert not layout.hand
+    assert layout.rows[2].box.x0 <= _cell_x(0) + 8
