@@ -7,7 +7,7 @@ import pytest
 
 from ocr import markup
 from ocr.assemble import assemble, confirm_strikes
-from ocr.layout import Strike, TypedRow
+from ocr.layout import HandBlock, Strike, TypedRow
 from ocr.model import Box, Word
 from ocr.recognize import RowText
 
@@ -46,3 +46,17 @@ def test_overtyping_candidates_are_confirmed_by_how_they_read(read: str, conf: f
     candidate = Strike(row=0, box=Box(110, 100, 310, 130), kind="overtype", density=1.3)
     pen = Strike(row=0, box=Box(0, 100, 100, 130), kind="pen")
     assert confirm_strikes([pen, candidate], [row]) == ((pen, candidate) if overtyped else (pen,))
+
+
+def test_a_strip_thinner_than_handwriting_is_no_note() -> None:
+    row = TypedRow(box=Box(0, 100, 600, 130), members=(), baseline=125, char_height=20.0, phase=10.0,
+                   coherence=1.0)
+    fold = HandBlock(box=Box(0, 300, 1500, 312), members=(), kind="margin_note")  # a fold line, 0.6 type heights
+    note = HandBlock(box=Box(100, 400, 500, 450), members=(), kind="margin_note")  # 2.5 type heights
+    layout = SimpleNamespace(rows=(row,), strikes=(), hand=(fold, note), stamps=(), char_height=20.0)
+    read = RowText((Word("ИВ", Box(0, 300, 100, 312), 0.4), Word("ООО", Box(200, 300, 300, 312), 0.4)))
+    written = RowText((Word("В", Box(100, 400, 130, 450), 0.6), Word("дело", Box(150, 400, 300, 450), 0.6)))
+    result = assemble(layout, [RowText((Word("текст", Box(0, 100, 100, 130), 0.9),))], [read, written],
+                      to_source=lambda b: b)
+    assert [r.text for r in result.regions if r.kind == "margin_note"] == ["В дело"]
+    assert result.markup == "текст\n<note>В дело</note>"
