@@ -333,10 +333,11 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float,
 
     A pen stroke inks the white gaps between character cells, several in a
     row: three through the small letters, five where it runs higher or along
-    the baseline (:data:`PEN_BANDS`). Over-typing (``х``, ``/``, ``-`` typed over each letter,
-    and over the spaces between the words) leaves runs of cells denser than
-    the page's usual cell; density alone also fires on bold capitals, so
-    these are candidates (``Strike.density``) that recognition confirms.
+    the baseline (:data:`PEN_BANDS`). Over-typing (``х``, ``/``, ``-`` typed
+    over each letter, and over the spaces between the words) leaves runs of
+    cells denser than the page's usual cell; density alone also fires on
+    bold capitals, so these are candidates (``Strike.density``) that
+    recognition confirms.
     """
     strikes: list[Strike] = []
     masks = [row_mask(comps, row) for row in rows]
@@ -423,8 +424,9 @@ def short_typed_row(comps: Components, members: np.ndarray, rows: list[TypedRow]
     The carriage moves in whole steps, so every character of a page sits on
     the one grid its long lines share: a few marks one line high, each
     filling whole cells (one, or two letters run together in bold type),
-    all centred on that grid and as tall as the type, are typed. Handwriting matches all of that by chance only rarely (three
-    marks each within a fifth of a cell of the grid: about one in sixteen).
+    all centred on that grid and as tall as the type, are typed.
+    Handwriting matches all of that by chance only rarely (three marks each
+    within a fifth of a cell of the grid: about one in sixteen).
     Row heights are medians over small letters and capitals, so a line of
     capitals stands up to half as tall again, and a capital with a
     descender (Ц, Щ, Д) nearly twice as tall.
@@ -564,9 +566,10 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     hand_labels = hand_labels[hand_labels > 0]
     groups = [g for g in group_handwriting(comps, hand_labels, char_height=char_height)
               if _substantial(comps, g, char_height)]
-    short = [short_typed_row(comps, g, rows, pitch=pitch) for g in groups]
-    groups = [g for g, row in zip(groups, short) if row is None]
-    rows = sorted(rows + [row for row in short if row is not None], key=lambda r: r.baseline)
+    found = [short_typed_row(comps, g, rows, pitch=pitch) for g in groups]
+    groups = [g for g, row in zip(groups, found) if row is None]
+    short = [row for row in found if row is not None]
+    rows = sorted(rows + short, key=lambda r: r.baseline)
     strikes = find_strikes(comps, rows, pitch=pitch)
     column = None
     if rows:
@@ -575,7 +578,8 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     hand = [classify_hand(comps, g, rows, column=column, char_height=char_height) for g in groups]
     hand.sort(key=lambda h: (h.box.y0, h.box.x0))
     measures = {"char_height_px": round(char_height, 1), "pitch_px": round(pitch, 2),
-                "cpi": round(dpi / pitch, 2), "typed_rows": len(rows), "strikes": len(strikes),
+                "cpi": round(dpi / pitch, 2), "typed_rows": len(rows), "short_typed_rows": len(short),
+                "strikes": len(strikes),
                 "hand_blocks": len(hand), "stamps": len(stamps), "faint_rows_dropped": faint}
     return Layout(components=comps, pitch=pitch, char_height=char_height, rows=tuple(rows),
                   strikes=tuple(strikes), hand=tuple(hand), stamps=tuple(stamps), column=column,
