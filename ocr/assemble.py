@@ -39,9 +39,14 @@ class Assembled:
     markup: str
 
 
+def is_under(word: Word, box: Box) -> bool:
+    """Whether ``word`` is under a strike's ``box``: its centre falls in the box's x-range."""
+    return box.x0 <= word.box.center[0] < box.x1
+
+
 def _words_under(row: RowText, box: Box) -> list[tuple[Word, tuple[int, int]]]:
-    """The words of ``row`` whose centres fall inside the x-range of ``box``, with their spans."""
-    return [(w, off) for w, off in zip(row.words, row.word_offsets()) if box.x0 <= w.box.center[0] < box.x1]
+    """The words of ``row`` under ``box``, with their spans."""
+    return [(w, off) for w, off in zip(row.words, row.word_offsets()) if is_under(w, box)]
 
 
 def _span_of(row: RowText, box: Box) -> tuple[int, int] | None:
@@ -84,7 +89,7 @@ def _looks_overtyped(row: RowText, box: Box) -> bool:
     words = [w for w, _ in _words_under(row, box)]
     if not words:
         return False
-    letters = "".join(ch for w in words for ch in w.text if ch.isalpha())
+    letters = "".join(_letters(w.text) for w in words)
     if not letters or (letters.isupper() and min(w.conf for w in words) > 0.5):
         return False
     if sum(ch in OVERTYPE_LETTERS for ch in letters) >= OVERTYPE_MIN_SHARE * len(letters):

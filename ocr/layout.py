@@ -416,10 +416,11 @@ def group_handwriting(comps: Components, labels: np.ndarray, *, char_height: flo
     return [labels[group_of == g] for g in np.unique(group_of)]
 
 
-def short_typed_row(comps: Components, members: np.ndarray, rows: list[TypedRow], *,
-                    pitch: float, max_offset: float = 0.2) -> TypedRow | None:
+def short_typed_row(comps: Components, members: np.ndarray, *, pitch: float, phase: float,
+                    char_height: float, max_offset: float = 0.2) -> TypedRow | None:
     """A typed line too short to show a grid of its own (a page number
-    ``- 2 -``), as a typed row, or None.
+    ``- 2 -``), as a typed row, or None. ``phase`` and ``char_height`` are
+    those of the page's long typed lines.
 
     The carriage moves in whole steps, so every character of a page sits on
     the one grid its long lines share: a few marks one line high, each
@@ -431,10 +432,8 @@ def short_typed_row(comps: Components, members: np.ndarray, rows: list[TypedRow]
     capitals stands up to half as tall again, and a capital with a
     descender (Ц, Щ, Д) nearly twice as tall.
     """
-    if len(rows) < 3 or members.size < 3:
+    if members.size < 3:
         return None
-    char_height = float(np.median([r.char_height for r in rows]))
-    phase = float(np.median([r.phase for r in rows]))
     b = comps.boxes[members]
     xc = (b[:, 0] + b[:, 2]) / 2
     cells = np.maximum(np.round(comps.widths[members] / pitch), 1)  # letters run together in bold type
@@ -566,7 +565,11 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     hand_labels = hand_labels[hand_labels > 0]
     groups = [g for g in group_handwriting(comps, hand_labels, char_height=char_height)
               if _substantial(comps, g, char_height)]
-    found = [short_typed_row(comps, g, rows, pitch=pitch) for g in groups]
+    found: list[TypedRow | None] = [None] * len(groups)
+    if len(rows) >= 3:  # the page's grid and type size, from its long lines
+        grid = {"pitch": pitch, "phase": float(np.median([r.phase for r in rows])),
+                "char_height": float(np.median([r.char_height for r in rows]))}
+        found = [short_typed_row(comps, g, **grid) for g in groups]
     groups = [g for g, row in zip(groups, found) if row is None]
     short = [row for row in found if row is not None]
     rows = sorted(rows + short, key=lambda r: r.baseline)

@@ -11,7 +11,7 @@ import time
 from dataclasses import replace
 from typing import Callable, TypeVar
 
-from ocr.assemble import assemble, assemble_print, confirm_strikes
+from ocr.assemble import assemble, assemble_print, confirm_strikes, is_under
 from ocr.carets import take_carets
 from ocr.engine import Engine
 from ocr.imageio import SourcePage
@@ -89,7 +89,7 @@ def _correct_far(layout: Layout, rows: list[RowText], hands: list[RowText]
         struck = [s.box for s in layout.strikes if s.row == r]
         if struck:
             rows[r], changed = correct_far(row, max_ratio=STRUCK_MAX_RATIO,
-                                           in_span=lambda w: any(b.x0 <= w.box.center[0] < b.x1 for b in struck))
+                                           in_span=lambda w: any(is_under(w, b) for b in struck))
             changes += len(changed)
     hands = list(hands)
     for n, (block, hand) in enumerate(zip(layout.hand, hands)):

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ocr.layout import _height_modes, analyze_layout
 from ocr.preprocess import binarize
-from tests.rendering import rotated, typed_page
+from tests.rendering import MONO, rotated, typed_page
 
 DPI, CPI, SPACING = 300, 10, 1.5
 MARGIN = 150  # typed_page's margin_in=0.5 at 300 dpi
@@ -134,17 +134,17 @@ def test_tick_shape() -> None:
     assert not is_tick_shape(tick > 0, char_height=80)  # far smaller than the writing: dust
 
 
-def _with_page_number(page: np.ndarray, text: str, column: int) -> np.ndarray:
+def _with_short_line(page: np.ndarray, text: str, column: int, *, bold: int = 0) -> np.ndarray:
     """``page`` (typed with a one-inch margin) with ``text`` typed two lines above its first line,
-    from cell ``column`` of the same grid."""
-    font = ImageFont.truetype(str(Path("/usr/share/fonts/truetype/paratype/PTM55F.ttf")), round(DPI / CPI / 0.6))
+    from cell ``column`` of the same grid; ``bold`` thickens the strokes by that many pixels."""
+    font = ImageFont.truetype(str(MONO), round(DPI / CPI / 0.6))
     img = Image.fromarray(page)
-    ImageDraw.Draw(img).text((_cell_x(column), 2 * MARGIN - 2 * LINE), text, font=font, fill=30)
+    ImageDraw.Draw(img).text((_cell_x(column), 2 * MARGIN - 2 * LINE), text, font=font, fill=30, stroke_width=bold)
     return np.asarray(img)
 
 
 def test_page_number_too_short_for_a_grid_of_its_own_is_a_typed_row() -> None:
-    page = _with_page_number(typed_page(lines=6, margin_in=1.0), "- 2 -", 28)
+    page = _with_short_line(typed_page(lines=6, margin_in=1.0), "- 2 -", 28)
     layout = analyze_layout(_binary(page), dpi=DPI)
     assert len(layout.rows) == 7
     top = layout.rows[0]
@@ -168,10 +168,7 @@ def test_height_modes_are_the_type_sizes_not_one_size_and_its_neighbours() -> No
 
 
 def test_a_short_bold_heading_with_letters_run_together_is_a_typed_row() -> None:
-    font = ImageFont.truetype(str(Path("/usr/share/fonts/truetype/paratype/PTM55F.ttf")), round(DPI / CPI / 0.6))
-    img = Image.fromarray(typed_page(lines=6, margin_in=1.0))
-    ImageDraw.Draw(img).text((_cell_x(20), 2 * MARGIN - 2 * LINE), "ЦК КПСС", font=font, fill=30, stroke_width=2)
-    page = np.asarray(img)
+    page = _with_short_line(typed_page(lines=6, margin_in=1.0), "ЦК КПСС", 20, bold=2)
     layout = analyze_layout(_binary(page), dpi=DPI)
     assert len(layout.rows) == 7 and not layout.hand
 
