@@ -384,14 +384,37 @@ def runs(flags) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
+STAMP_MIN_ENCLOSED = 0.5  # of its box, a stamp's frame encloses at least this (after closing small breaks)
+STAMP_ROUND_MIN = 8.0  # type heights: a frame this large both ways counts even when worn open (round stamps)
+
+
 def find_stamps(comps: Components, *, char_height: float, max_fill: float = 0.3) -> list[Box]:
-    """Stamp borders: large, hollow components (rectangular frames or rings)."""
+    """Stamp borders: large, hollow components that enclose their box
+    (rectangular frames or rings). Pen strokes joined across lines and
+    signature flourishes are as large and as hollow, but open."""
     w, h = comps.widths.astype(float), comps.heights.astype(float)
     fill = comps.areas / np.maximum(w * h, 1.0)
     frame = ((w >= 4 * char_height) & (w <= 30 * char_height) & (h >= 2.5 * char_height)
              & (h <= 15 * char_height) & (fill <= max_fill))
     frame[0] = False
-    return [comps.box(int(label)) for label in np.flatnonzero(frame)]
+    found = []
+    for label in np.flatnonzero(frame):
+        box = comps.box(int(label))
+        large = min(box.width, box.height) >= STAMP_ROUND_MIN * char_height
+        if large or enclosed_share(comps, int(label), close=int(0.5 * char_height)) >= STAMP_MIN_ENCLOSED:
+            found.append(box)
+    return found
+
+
+def enclosed_share(comps: Components, label: int, *, close: int) -> float:
+    """How much of a component's box its ink encloses (the ink and the holes
+    in it), once breaks up to ``close`` pixels are closed."""
+    x0, y0, x1, y1 = (int(v) for v in comps.boxes[label])
+    ink = np.pad((comps.labels[y0:y1, x0:x1] == label).astype(np.uint8), close + 1)  # room to close in
+    if close > 1:
+        ink = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((close | 1, close | 1), np.uint8))
+    _, outside = cv2.connectedComponents((ink == 0).astype(np.uint8), connectivity=4)
+    return float((outside != outside[0, 0]).sum()) / ((x1 - x0) * (y1 - y0))
 
 
 def group_handwriting(comps: Components, labels: np.ndarray, *, char_height: float) -> list[np.ndarray]:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr.layout import _height_modes, analyze_layout
+from ocr.layout import _height_modes, analyze_layout, components_of, enclosed_share, find_stamps
 from ocr.preprocess import binarize
 from tests.rendering import MONO, rotated, typed_page
 
@@ -181,3 +181,21 @@ def test_letters_run_together_at_a_line_start_stay_in_their_line() -> None:
     assert len(layout.rows) == 6
     assert not layout.hand
     assert layout.rows[2].box.x0 <= _cell_x(0) + 8
+
+
+def test_a_stamp_frame_encloses_its_box_but_pen_strokes_joined_across_lines_do_not():
+    char_height = 20.0
+    ink = np.zeros((400, 900), np.uint8)
+    cv2.rectangle(ink, (50, 50), (450, 250), 255, 4)  # a stamp frame, 20 x 10 type heights...
+    ink[150:156, 450 - 2:450 + 3] = 0  # ...worn through at one point
+    for y in (300, 340, 380):  # three struck lines joined by a stroke down their left end
+        cv2.line(ink, (500, y), (880, y - 6), 255, 4)
+    cv2.line(ink, (500, 300), (500, 380), 255, 4)
+    comps = components_of(ink)
+
+    stamps = find_stamps(comps, char_height=char_height)
+
+    assert len(stamps) == 1 and stamps[0].x0 < 60 and stamps[0].x1 > 440
+    frame = int(comps.labels[50, 50])  # a pixel of the frame
+    assert enclosed_share(comps, frame, close=10) > 0.9
+    assert enclosed_share(comps, frame, close=0) < 0.1  # the break lets the outside in until it is closed
