@@ -487,10 +487,18 @@ def is_tick_shape(mask: np.ndarray, *, char_height: float) -> bool:
     return bottom_x < 0.6 * w and bool(top_right)
 
 
+# An insertion is written just above its line (on the corpus at most 1.34
+# type heights clear of it, however wide the blank above), and over it: a
+# signature or a dated note under the last line, or beside a short line, is
+# not one.
+INSERTION_MAX_RISE = 1.6
+INSERTION_MIN_OVER_ROW = 0.05
+
+
 def classify_hand(comps: Components, members: np.ndarray, rows: list[TypedRow], *,
                   column: Box | None, char_height: float) -> HandBlock:
-    """An insertion when it sits in the gap just above a typed row inside the
-    text column, a tick when it is one small stroke, otherwise a note."""
+    """An insertion when it sits just above a typed row, over it, inside the
+    text column; a tick when it is one small stroke; otherwise a note."""
     box = comps.enclosing(members)
     cx, cy = box.center
     inside_column = column is not None and column.x0 - char_height <= cx <= column.x1 + char_height
@@ -501,9 +509,10 @@ def classify_hand(comps: Components, members: np.ndarray, rows: list[TypedRow], 
         if below:
             i = min(below, key=lambda j: rows[j].baseline)
             row = rows[i]
-            line_gap = row.baseline - (rows[i - 1].baseline if i else row.baseline - 3 * char_height)
             starts_above = box.y0 < row.box.y0 - 0.3 * char_height
-            if starts_above and row.box.y0 - box.y1 <= max(0.9 * line_gap, 1.5 * char_height):
+            close_above = row.box.y0 - box.y1 <= INSERTION_MAX_RISE * char_height
+            over_row = min(box.x1, row.box.x1) - max(box.x0, row.box.x0) > INSERTION_MIN_OVER_ROW * box.width
+            if starts_above and close_above and over_row:
                 return HandBlock(box=box, members=tuple(int(m) for m in members), kind="insertion", row=i)
     if members.size == 1 and is_tick_shape(comps.labels[box.y0:box.y1, box.x0:box.x1] == members[0],
                                            char_height=char_height):
