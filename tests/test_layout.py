@@ -106,9 +106,27 @@ def test_writing_below_the_text_is_a_note_not_an_insertion() -> None:
     page = np.pad(typed_page(lines=4), ((0, 300), (0, 0)), constant_values=255)
     page = _handwrite(page, "В архив. Иванов", _cell_x(25), int(MARGIN + 4 * LINE + 120), 44)
     layout = analyze_layout(_binary(page), dpi=DPI)
-    kinds = [h.kind for h in layout.hand]
-    assert kinds and "insertion" not in kinds
-    assert all(k in ("margin_note", "signature") for k in kinds)
+    assert [h.kind for h in layout.hand] == ["margin_note"]
+
+
+def test_a_tall_scrawl_of_a_few_long_strokes_under_the_text_is_a_signature() -> None:
+    page = np.pad(typed_page(lines=4), ((0, 300), (0, 0)), constant_values=255)
+    top = int(MARGIN + 4 * LINE + 60)
+    xs = np.linspace(_cell_x(30), _cell_x(48), 60)
+    ys = top + 60 + 55 * np.sin(np.linspace(0, 9 * np.pi, 60)) * np.linspace(1.0, 0.4, 60)
+    points = np.stack([xs, ys], axis=1).astype(np.int32)
+    cv2.polylines(page, [points[i:i + 7] for i in range(0, 60, 8)], False, 40, 4)  # eight pen strokes
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    assert [h.kind for h in layout.hand] == ["signature"]
+
+
+def test_writing_in_a_wide_blank_far_above_the_next_line_is_a_note_not_an_insertion() -> None:
+    blank = np.full((400, typed_page(lines=1).shape[1]), 255, np.uint8)
+    page = np.vstack([typed_page(lines=3), blank, typed_page(lines=3)])
+    page = _handwrite(page, "В архив", _cell_x(20), page.shape[0] // 2 - 60, 44)
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    assert len(layout.rows) == 6
+    assert [h.kind for h in layout.hand] == ["margin_note"]
 
 
 def test_rows_survive_a_rotated_page_after_deskew() -> None:
