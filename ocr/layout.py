@@ -265,6 +265,12 @@ def _merge_overlapping(comps: Components, rows: list[TypedRow], pitch: float) ->
     return merged
 
 
+# Above the capitals a row takes only marks as small as a breve or an accent:
+# handwritten letters written just above the line are no part of it.
+ABOVE_CAPS = 1.0
+ACCENT_MAX = 0.65
+
+
 def attach_to_rows(comps: Components, rows: list[TypedRow], *, pitch: float,
                    exclude: np.ndarray) -> list[TypedRow]:
     """Give each typed row every component centred in its band: punctuation,
@@ -279,8 +285,10 @@ def attach_to_rows(comps: Components, rows: list[TypedRow], *, pitch: float,
     out = []
     for row in rows:
         top = row.baseline - 1.45 * row.char_height  # breves and accents above capitals
+        cap = row.baseline - ABOVE_CAPS * row.char_height
         bottom = row.baseline + 0.45 * row.char_height
-        band = ((yc >= top) & (yc <= bottom) & (h <= 2.2 * row.char_height)
+        accent = (h <= ACCENT_MAX * row.char_height) & (comps.widths <= pitch)
+        band = ((yc >= top) & (yc <= bottom) & (h <= 2.2 * row.char_height) & ((yc >= cap) | accent)
                 & (comps.boxes[:, 0] >= left - 1.5 * pitch) & (comps.boxes[:, 2] <= right + 1.5 * pitch)
                 & ~exclude)
         band[0] = False
