@@ -333,6 +333,22 @@ def _cells(mask: np.ndarray, row: TypedRow, pitch: float) -> tuple[int, np.ndarr
 # ink. Strokes mostly cross the small letters; those above or along the
 # baseline (wavy ones) must run longer, as serifs of heavy type touch there.
 PEN_BANDS = (((0.62, 0.12), 3), ((0.95, -0.05), 5))
+STROKE_MAX_RUN = 0.45  # type heights: where a pen line crosses a gap its ink runs no taller (0.3 lost true strokes)
+
+
+def _stroke_across(gap: np.ndarray, *, max_run: float) -> bool:
+    """Whether ink crosses every column of a gap between cells as a thin
+    line would: letters of heavy type touching across the gap fill it with
+    their stems and serifs, in runs taller than a pen line."""
+    if not gap.any(axis=0).all():
+        return False
+    # per column, the longest vertical ink run: cumulative count reset at white
+    run = np.zeros(gap.shape[1])
+    longest = np.zeros(gap.shape[1])
+    for row in gap:
+        run = np.where(row, run + 1, 0)
+        np.maximum(longest, run, out=longest)
+    return float(np.median(longest)) <= max_run
 
 
 def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float,
@@ -363,7 +379,7 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float,
             for k in range(first, first + len(counts)):
                 xb = int(round(row.phase + (k + 0.5) * pitch)) - b.x0
                 lo, hi = max(xb - half_window, 0), min(xb + half_window + 1, mask.shape[1])
-                gaps.append(hi > lo and bool(band[:, lo:hi].any(axis=0).all()))
+                gaps.append(hi > lo and _stroke_across(band[:, lo:hi], max_run=STROKE_MAX_RUN * ch))
             for start, stop in runs(gaps):
                 if stop - start >= min_gaps:
                     struck[start:stop] = True

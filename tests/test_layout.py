@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr.layout import _height_modes, analyze_layout, components_of, enclosed_share, find_stamps
+from ocr.layout import _height_modes, _stroke_across, analyze_layout, components_of, enclosed_share, find_stamps
 from ocr.preprocess import binarize
 from tests.rendering import MONO, rotated, typed_page
 
@@ -217,3 +217,12 @@ def test_a_stamp_frame_encloses_its_box_but_pen_strokes_joined_across_lines_do_n
     frame = int(comps.labels[50, 50])  # a pixel of the frame
     assert enclosed_share(comps, frame, close=10) > 0.9
     assert enclosed_share(comps, frame, close=0) < 0.1  # the break lets the outside in until it is closed
+
+
+def test_a_thin_line_crosses_a_gap_between_cells_but_touching_stems_do_not():
+    gap = np.zeros((12, 3), bool)
+    gap[5:7] = True  # a pen line two pixels thick
+    assert _stroke_across(gap, max_run=4)
+    gap[:, 1:] = True  # the stems of two letters run together
+    assert not _stroke_across(gap, max_run=4)
+    assert not _stroke_across(np.zeros((12, 3), bool), max_run=4)
