@@ -330,9 +330,12 @@ def _cells(mask: np.ndarray, row: TypedRow, pitch: float) -> tuple[int, np.ndarr
 
 # Where a pen stroke crosses the gaps between cells: (top, bottom) heights
 # above the baseline in character heights, and how many gaps in a row it must
-# ink. Strokes mostly cross the small letters; those above or along the
-# baseline (wavy ones) must run longer, as serifs of heavy type touch there.
-PEN_BANDS = (((0.62, 0.12), 3), ((0.95, -0.05), 5))
+# ink. Strokes mostly cross the small letters; four gaps are a three-letter
+# word with the pen running past its ends (on the corpus, runs of two and
+# three gaps were 22 heavy letters run together against 3 short strikes).
+# Those above or along the baseline (wavy ones) must run longer, as serifs
+# of heavy type touch there.
+PEN_BANDS = (((0.62, 0.12), 4), ((0.95, -0.05), 5))
 STROKE_MAX_RUN = 0.45  # type heights: where a pen line crosses a gap its ink runs no taller (0.3 lost true strokes)
 
 
@@ -356,7 +359,7 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float,
     """Pen strikes and candidate over-typed spans in typed rows.
 
     A pen stroke inks the white gaps between character cells, several in a
-    row: three through the small letters, five where it runs higher or along
+    row: four through the small letters, five where it runs higher or along
     the baseline (:data:`PEN_BANDS`). Over-typing (``х``, ``/``, ``-`` typed
     over each letter, and over the spaces between the words) leaves runs of
     cells denser than the page's usual cell; density alone also fires on
