@@ -50,6 +50,9 @@ def test_pipeline_assembles_layers_from_layout_and_words(tmp_path: Path) -> None
 
     assert [s.name for s in page.steps] == ["preprocess", "layout", "recognize", "postcorrect", "assemble"]
     assert all(s.seconds >= 0 for s in page.steps)
+    # typed rows are read without the letters no Russian typewriter had; handwriting with all
+    blacklists = [settings["variables"]["tessedit_char_blacklist"] for _, _, settings in engine.calls]
+    assert all("ғ" in b for b in blacklists[:5]) and blacklists[5] == ""
 
 
 def test_boxes_are_in_source_pixels_of_a_skewed_page(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ocr.model import Box, Word
-from ocr.recognize import _inked_cells, split_at_blank_cells, trim_specks
+from ocr.recognize import NOT_ON_A_TYPEWRITER, _inked_cells, split_at_blank_cells, trim_specks
 
 PITCH, PHASE = 20.0, 10.0  # cell k is centred at x = 10 + 20 k
 
@@ -63,3 +63,10 @@ def test_typed_marks_and_short_words_at_the_ends_stay() -> None:
     ends = (Word("и", Box(0, 0, 10, 30), 0.3), Word("Ш", Box(40, 0, 50, 30), 0.3),
             Word("мес-", Box(80, 0, 150, 30), 0.9), Word(";", Box(160, 0, 170, 30), 0.95))
     assert trim_specks(ends) == ends
+
+
+def test_nothing_a_russian_typewriter_types_is_kept_from_recognition() -> None:
+    russian = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+    keys = russian + russian.upper() + "0123456789.,:;!?\"'()-/%№+=«»"
+    assert not set(NOT_ON_A_TYPEWRITER) & set(keys)
+    assert not any(ch.isascii() for ch in NOT_ON_A_TYPEWRITER)
