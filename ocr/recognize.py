@@ -18,6 +18,7 @@ from ocr.layout import HandBlock, Layout, TypedRow, runs
 from ocr.model import Box, Word
 
 TARGET_CHAR_HEIGHT = 32.0
+INK_LEVEL = 200  # gray below which a pixel of a row's crop is ink
 # Letters of the other Cyrillic alphabets (the Cyrillic script model reads
 # worn Russian type with them now and then) and printers' marks no Russian
 # typewriter had a key for. Handwriting is read without this list: there it
@@ -86,7 +87,7 @@ def erase_pen_strokes(crop: np.ndarray, strike_ranges: list[tuple[int, int]], *,
     """
     if not strike_ranges:
         return crop
-    ink = (crop < 200).astype(np.uint8)
+    ink = (crop < INK_LEVEL).astype(np.uint8)
     length = max(int(0.7 * pitch), 3)
     horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
     for angle in (-8, 8):
@@ -142,6 +143,8 @@ def read_row(engine: Engine, gray: np.ndarray, layout: Layout, index: int, *, dp
     words = tuple(piece for w in words for piece in split_at_blank_cells(w, inked, phase=row.phase,
                                                                          pitch=layout.pitch))
     words = trim_specks(words)
+    words = restore_capitals(words, _cell_heights(crop, crop_box, phase=row.phase, pitch=layout.pitch),
+                             phase=row.phase, pitch=layout.pitch)
     return RowText(words, spaced_by_pitch(words, pitch=layout.pitch))
 
 
@@ -172,7 +175,7 @@ def trim_specks(words: tuple[Word, ...]) -> tuple[Word, ...]:
 def _inked_cells(crop: np.ndarray, crop_box: Box, *, phase: float, pitch: float) -> dict[int, bool]:
     """Whether each character cell of the crop holds ink in its middle half
     (a wide letter's edge spilling over from its neighbour is not ink of the cell)."""
-    columns = (crop < 200).sum(axis=0)
+    columns = (crop < INK_LEVEL).sum(axis=0)
     out = {}
     first = int(np.ceil((crop_box.x0 - phase) / pitch))
     last = int(np.floor((crop_box.x1 - phase) / pitch))
@@ -207,6 +210,66 @@ def split_at_blank_cells(word: Word, inked: dict[int, bool], *, phase: float, pi
             pieces.append(Word(word.text[start:i], Box(x0, word.box.y0, max(x1, x0 + 1), word.box.y1), word.conf))
             start = i
     return tuple(pieces)
+
+
+# Lower-case Cyrillic letters drawn as small capitals, without a descender
+# or a breve: on a typewriter only their height tells them from capitals.
+SMALL_CAPITALS = frozenset("вгжзиклмнопстхчшъыьэюя")
+X_HEIGHT_LETTERS = SMALL_CAPITALS | frozenset("аес")
+CAPITALS = frozenset(ch.upper() for ch in SMALL_CAPITALS)
+CAPITAL_MIN_HEIGHT = 1.1  # of the row's x-height, the capitals stand at least this tall, or height tells nothing
+CAPITAL_NEAR = 0.75  # a letter is a capital when its height is this far from the x-height to the capitals'
+
+
+def _cell_heights(crop: np.ndarray, crop_box: Box, *, phase: float, pitch: float) -> dict[int, int]:
+    """Height of the ink in the middle of each character cell of the crop."""
+    ink = crop < INK_LEVEL
+    out = {}
+    first = int(np.ceil((crop_box.x0 - phase) / pitch))
+    last = int(np.floor((crop_box.x1 - phase) / pitch))
+    for k in range(first, last + 1):
+        centre = phase + k * pitch - crop_box.x0
+        x0, x1 = int(round(centre - 0.3 * pitch)), int(round(centre + 0.3 * pitch)) + 1
+        if x0 < 0 or x1 > crop.shape[1]:
+            continue
+        rows = np.flatnonzero(ink[:, x0:x1].any(axis=1))
+        if rows.size:
+            out[k] = int(rows[-1] - rows[0] + 1)
+    return out
+
+
+def restore_capitals(words: tuple[Word, ...], heights: dict[int, int], *, phase: float,
+                     pitch: float) -> tuple[Word, ...]:
+    """Capitals Tesseract read as small letters (``ким`` for ``Ким``, ``кпсс``
+    for ``КПСС``), set right by the height of their ink: the first letter of a
+    word, or every letter of a word that stands capital-tall throughout,
+    when it is drawn alike in both cases, stands near the height of the
+    capitals read as such in the row, and the word's letters fill its cells
+    one for one."""
+    placed = []
+    for w in words:
+        k0 = int(np.floor((w.box.x0 - phase) / pitch + 0.5))
+        k1 = int(np.floor((w.box.x1 - phase) / pitch + 0.5))
+        placed.append((w, list(range(k0, k0 + len(w.text))) if k1 - k0 + 1 == len(w.text) else []))
+    def sizes(letters) -> list[int]:
+        return [heights[k] for w, ks in placed for ch, k in zip(w.text, ks) if ch in letters and k in heights]
+
+    small, capitals = sizes(X_HEIGHT_LETTERS), sizes(CAPITALS)
+    if len(small) < 5 or not capitals:
+        return words
+    x_height, cap_height = float(np.median(small)), float(np.median(capitals))
+    if cap_height < CAPITAL_MIN_HEIGHT * x_height:
+        return words  # this face's capitals cannot be told by height
+    tall = x_height + CAPITAL_NEAR * (cap_height - x_height)
+    out = []
+    for w, ks in placed:
+        capital = [ch in SMALL_CAPITALS and heights.get(k, 0) >= tall for ch, k in zip(w.text, ks)]
+        if ks and all(capital):
+            w = Word(w.text.upper(), w.box, w.conf)
+        elif ks and capital[0]:
+            w = Word(w.text[0].upper() + w.text[1:], w.box, w.conf)
+        out.append(w)
+    return tuple(out)
 
 
 def spaced_by_pitch(words: tuple[Word, ...], *, pitch: float) -> tuple[bool, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ocr.model import Box, Word
-from ocr.recognize import NOT_ON_A_TYPEWRITER, _inked_cells, split_at_blank_cells, trim_specks
+from ocr.recognize import NOT_ON_A_TYPEWRITER, _inked_cells, restore_capitals, split_at_blank_cells, trim_specks
 
 PITCH, PHASE = 20.0, 10.0  # cell k is centred at x = 10 + 20 k
 
@@ -70,3 +70,28 @@ def test_nothing_a_russian_typewriter_types_is_kept_from_recognition() -> None:
     keys = russian + russian.upper() + "0123456789.,:;!?\"'()-/%№+=«»"
     assert not set(NOT_ON_A_TYPEWRITER) & set(keys)
     assert not any(ch.isascii() for ch in NOT_ON_A_TYPEWRITER)
+
+
+def _heights(pattern: str, *, small: int = 17, capital: int = 20) -> dict[int, int]:
+    """Cell heights: 'C' a capital-tall cell, 'x' an x-height cell, ' ' blank."""
+    return {k: capital if ch == "C" else small for k, ch in enumerate(pattern) if ch != " "}
+
+
+def test_capitals_read_as_small_letters_are_restored_by_their_height() -> None:
+    line = ["Тов.", "ким", "Ир", "сен", "кпсс", "заявил"]
+    tall = "Cxxx Cxx Cx Cxx CCCC xxxxxx"
+    words, k = [], 0
+    for text in line:
+        words.append(_word(text, k, k + len(text) - 1))
+        k += len(text) + 1
+    restored = restore_capitals(tuple(words), _heights(tall), phase=PHASE, pitch=PITCH)
+    assert [w.text for w in restored] == ["Тов.", "Ким", "Ир", "Сен", "КПСС", "заявил"]
+
+
+def test_case_stays_as_read_where_the_row_shows_no_capital_heights() -> None:
+    words = (_word("ким", 0, 2), _word("заявил", 4, 9))
+    no_capital_read = restore_capitals(words, _heights("Cxx xxxxxx"), phase=PHASE, pitch=PITCH)
+    assert [w.text for w in no_capital_read] == ["ким", "заявил"]
+    words = (_word("Тов.", 0, 3), _word("ким", 5, 7), _word("заявил", 9, 14))
+    flat_face = restore_capitals(words, _heights("Cxxx Cxx xxxxxx", capital=17), phase=PHASE, pitch=PITCH)
+    assert [w.text for w in flat_face] == ["Тов.", "ким", "заявил"]
