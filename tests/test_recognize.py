@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ocr.model import Box, Word
-from ocr.recognize import NOT_ON_A_TYPEWRITER, _inked_cells, restore_capitals, split_at_blank_cells, trim_specks
+from ocr.recognize import (NOT_ON_A_TYPEWRITER, _inked_cells, isolate, restore_capitals, split_at_blank_cells,
+                           trim_specks)
 
 PITCH, PHASE = 20.0, 10.0  # cell k is centred at x = 10 + 20 k
 
@@ -95,3 +96,17 @@ def test_case_stays_as_read_where_the_row_shows_no_capital_heights() -> None:
     words = (_word("Тов.", 0, 3), _word("ким", 5, 7), _word("заявил", 9, 14))
     flat_face = restore_capitals(words, _heights("Cxxx Cxx xxxxxx", capital=17), phase=PHASE, pitch=PITCH)
     assert [w.text for w in flat_face] == ["Тов.", "ким", "заявил"]
+
+
+def test_a_typed_row_crop_keeps_faint_strokes_the_binarization_left_out_but_not_other_ink() -> None:
+    gray = np.full((20, 60), 250, np.uint8)
+    labels = np.zeros((20, 60), np.int32)
+    gray[5:15, 5:10], labels[5:15, 5:10] = 90, 1  # a letter of the row
+    gray[5:15, 20:25] = 210  # a faint letter: no component
+    gray[5:15, 40:45], labels[5:15, 40:45] = 60, 2  # someone's handwriting
+    gray[2, 30] = 238  # paper grain
+    crop, _ = isolate(gray, labels, (1,), Box(0, 0, 60, 20), pad=0, faint_below=225)
+    assert (crop[5:15, 5:10] == 90).all() and (crop[5:15, 20:25] == 210).all()
+    assert (crop[:, 38:47] == 255).all() and crop[2, 30] == 255
+    plain, _ = isolate(gray, labels, (1,), Box(0, 0, 60, 20), pad=0)
+    assert (plain[5:15, 20:25] == 255).all()
