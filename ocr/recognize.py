@@ -184,19 +184,28 @@ def trim_specks(words: tuple[Word, ...]) -> tuple[Word, ...]:
     return words[start:stop]
 
 
+def _cell_of(x: float, *, phase: float, pitch: float) -> int:
+    """The character cell holding x (cell k is centred at ``phase + k * pitch``)."""
+    return int(np.floor((x - phase) / pitch + 0.5))
+
+
+def _cell_middles(crop_box: Box, *, phase: float, pitch: float, half: float) -> list[tuple[int, int, int]]:
+    """(k, x0, x1): the columns of the crop within ``half`` a pitch of each
+    whole cell's centre."""
+    out = []
+    for k in range(int(np.ceil((crop_box.x0 - phase) / pitch)), int(np.floor((crop_box.x1 - phase) / pitch)) + 1):
+        centre = phase + k * pitch - crop_box.x0
+        x0, x1 = int(round(centre - half * pitch)), int(round(centre + half * pitch)) + 1
+        if x0 >= 0 and x1 <= crop_box.width:
+            out.append((k, x0, x1))
+    return out
+
+
 def _inked_cells(crop: np.ndarray, crop_box: Box, *, phase: float, pitch: float) -> dict[int, bool]:
     """Whether each character cell of the crop holds ink in its middle half
     (a wide letter's edge spilling over from its neighbour is not ink of the cell)."""
     columns = (crop < INK_LEVEL).sum(axis=0)
-    out = {}
-    first = int(np.ceil((crop_box.x0 - phase) / pitch))
-    last = int(np.floor((crop_box.x1 - phase) / pitch))
-    for k in range(first, last + 1):
-        centre = phase + k * pitch - crop_box.x0
-        x0, x1 = int(round(centre - 0.25 * pitch)), int(round(centre + 0.25 * pitch)) + 1
-        if x0 >= 0 and x1 <= crop.shape[1]:
-            out[k] = bool(columns[x0:x1].any())
-    return out
+    return {k: bool(columns[x0:x1].any()) for k, x0, x1 in _cell_middles(crop_box, phase=phase, pitch=pitch, half=0.25)}
 
 
 def split_at_blank_cells(word: Word, inked: dict[int, bool], *, phase: float, pitch: float) -> tuple[Word, ...]:
@@ -207,8 +216,7 @@ def split_at_blank_cells(word: Word, inked: dict[int, bool], *, phase: float, pi
     the word has characters, the characters fill them in order and each
     blank cell between them is a space; otherwise the word stays as read.
     """
-    cells = range(int(np.floor((word.box.x0 - phase) / pitch + 0.5)),
-                  int(np.floor((word.box.x1 - phase) / pitch + 0.5)) + 1)
+    cells = range(_cell_of(word.box.x0, phase=phase, pitch=pitch), _cell_of(word.box.x1, phase=phase, pitch=pitch) + 1)
     if any(k not in inked for k in cells):
         return (word,)
     full = [k for k in cells if inked[k]]
@@ -237,13 +245,7 @@ def _cell_heights(crop: np.ndarray, crop_box: Box, *, phase: float, pitch: float
     """Height of the ink in the middle of each character cell of the crop."""
     ink = crop < INK_LEVEL
     out = {}
-    first = int(np.ceil((crop_box.x0 - phase) / pitch))
-    last = int(np.floor((crop_box.x1 - phase) / pitch))
-    for k in range(first, last + 1):
-        centre = phase + k * pitch - crop_box.x0
-        x0, x1 = int(round(centre - 0.3 * pitch)), int(round(centre + 0.3 * pitch)) + 1
-        if x0 < 0 or x1 > crop.shape[1]:
-            continue
+    for k, x0, x1 in _cell_middles(crop_box, phase=phase, pitch=pitch, half=0.3):
         rows = np.flatnonzero(ink[:, x0:x1].any(axis=1))
         if rows.size:
             out[k] = int(rows[-1] - rows[0] + 1)
@@ -260,9 +262,9 @@ def restore_capitals(words: tuple[Word, ...], heights: dict[int, int], *, phase:
     one for one."""
     placed = []
     for w in words:
-        k0 = int(np.floor((w.box.x0 - phase) / pitch + 0.5))
-        k1 = int(np.floor((w.box.x1 - phase) / pitch + 0.5))
-        placed.append((w, list(range(k0, k0 + len(w.text))) if k1 - k0 + 1 == len(w.text) else []))
+        k0, k1 = _cell_of(w.box.x0, phase=phase, pitch=pitch), _cell_of(w.box.x1, phase=phase, pitch=pitch)
+        placed.append((w, list(range(k0, k1 + 1)) if k1 - k0 + 1 == len(w.text) else []))
+
     def sizes(letters) -> list[int]:
         return [heights[k] for w, ks in placed for ch, k in zip(w.text, ks) if ch in letters and k in heights]
 
