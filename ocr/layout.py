@@ -188,7 +188,7 @@ def find_typed_rows(comps: Components, *, char_height: float, pitch: float,
         else:
             other.append(members)
     typed = _merge_overlapping(comps, typed, pitch)
-    kept = _drop_off_size(comps, _drop_crowded(typed), glyphs)
+    kept = _drop_off_size(comps, _drop_crowded(typed, pitch), glyphs)
     other += [np.asarray(r.members) for r in typed if r not in kept]
     return kept, other
 
@@ -229,23 +229,37 @@ def _height_modes(heights: np.ndarray, *, count: int = 3, apart: float = 0.1) ->
     return np.asarray(modes)
 
 
-def _drop_crowded(rows: list[TypedRow]) -> list[TypedRow]:
+def _drop_crowded(rows: list[TypedRow], pitch: float) -> list[TypedRow]:
     """Typed lines keep the platen's line spacing. A "row" much closer to its
     neighbour than that is handwriting that happens to look regular (an
-    insertion in the gap): of such a pair, keep the stronger row."""
+    insertion in the gap): of such a pair, keep the stronger row. Two full
+    rows both locked on the page's grid are both typing (single-spaced
+    paragraphs on a page whose paragraphs stand a blank line apart)."""
     if len(rows) < 4:
         return rows
     gaps = np.diff([r.baseline for r in rows])
     spacing = float(np.median(gaps))
+    full = [r for r in rows if len(r.members) >= FULL_ROW_GLYPHS]
+    grid = _coherence(np.asarray([r.phase for r in full]), pitch)[1] if full else None
 
     def strength(r: TypedRow) -> float:
         return len(r.members) * r.coherence * r.char_height
 
+    def typed(r: TypedRow) -> bool:
+        off = abs(r.phase - grid) % pitch if grid is not None else pitch
+        return (len(r.members) >= FULL_ROW_GLYPHS and r.coherence >= 0.8
+                and min(off, pitch - off) <= 0.15 * pitch)
+
     dropped: set[int] = set()
     for i, gap in enumerate(gaps):
         if gap < 0.65 * spacing and i not in dropped and i + 1 not in dropped:
+            if typed(rows[i]) and typed(rows[i + 1]):
+                continue
             dropped.add(i if strength(rows[i]) < strength(rows[i + 1]) else i + 1)
     return [r for i, r in enumerate(rows) if i not in dropped]
+
+
+FULL_ROW_GLYPHS = 10  # marks in a row that is a typed line's worth, not a few words
 
 
 def _merge_overlapping(comps: Components, rows: list[TypedRow], pitch: float) -> list[TypedRow]:

@@ -226,3 +226,13 @@ def test_a_thin_line_crosses_a_gap_between_cells_but_touching_stems_do_not():
     gap[:, 1:] = True  # the stems of two letters run together
     assert not _stroke_across(gap, max_run=4)
     assert not _stroke_across(np.zeros((12, 3), bool), max_run=4)
+
+
+def test_single_spaced_lines_between_paragraphs_a_blank_line_apart_are_all_kept() -> None:
+    single = DPI / 6  # one line at single spacing
+    page = typed_page(lines=9, spacing=1.0).copy()
+    for blank in (2, 4, 6):  # paragraphs of two, one, one and two lines: most gaps are double
+        y = int(MARGIN + blank * single)
+        page[y:int(y + single)] = 255
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    assert len(layout.rows) == 6
