@@ -141,10 +141,6 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
     line_ids = [f"l{i + 1}" for i in range(len(layout.rows))]
     spans: dict[int, list[tuple[int, int, str]]] = {i: [] for i in range(len(rows))}  # (pos, order, text)
 
-    for i, (row, text) in enumerate(zip(layout.rows, rows)):
-        regions.append(Region(id=line_ids[i], kind="typed_line", box=to_source(row.box), text=text.text,
-                              conf=text.conf, words=_words_to_source(text.words, to_source)))
-
     deletions_by_row: dict[int, list[tuple[Box, tuple[int, int]]]] = {}
     for n, (strike, span) in enumerate(_deletions(layout, rows), 1):
         deletions_by_row.setdefault(strike.row, []).append((strike.box, span))
@@ -181,9 +177,13 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
         regions.append(Region(id=f"s{n}", kind="stamp", box=to_source(stamp), text="", conf=0.0))
         loose.append((stamp.center[1], "<stamp></stamp>"))
 
-    typed = [(row.box.center[1], _line_markup(text.text, spans[i])) for i, (row, text) in
-             enumerate(zip(layout.rows, rows))]
-    return Assembled(regions=tuple(regions), markup=_page_markup(typed, loose, layout))
+    # a row where nothing was read and nothing was struck or inserted is no typed line (bleed-through,
+    # a stain's edge on the grid)
+    kept = [i for i, text in enumerate(rows) if text.text.strip() or spans[i]]
+    lines = [Region(id=line_ids[i], kind="typed_line", box=to_source(layout.rows[i].box), text=rows[i].text,
+                    conf=rows[i].conf, words=_words_to_source(rows[i].words, to_source)) for i in kept]
+    typed = [(layout.rows[i].box.center[1], _line_markup(rows[i].text, spans[i])) for i in kept]
+    return Assembled(regions=tuple(lines + regions), markup=_page_markup(typed, loose, layout))
 
 
 def assemble_print(lines: list[list[Word]], *, to_source: MapBox) -> Assembled:

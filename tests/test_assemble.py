@@ -60,3 +60,14 @@ def test_a_strip_thinner_than_handwriting_is_no_note() -> None:
                       to_source=lambda b: b)
     assert [r.text for r in result.regions if r.kind == "margin_note"] == ["В дело"]
     assert result.markup == "текст\n<note>В дело</note>"
+
+
+def test_a_row_where_nothing_was_read_is_no_typed_line() -> None:
+    rows = tuple(TypedRow(box=Box(0, y, 600, y + 30), members=(), baseline=y + 25, char_height=20.0, phase=10.0,
+                          coherence=1.0) for y in (100, 150, 200))
+    layout = SimpleNamespace(rows=rows, strikes=(), hand=(), stamps=(), char_height=20.0)
+    read = [RowText((Word("первая", Box(0, 100, 120, 130), 0.9),)), RowText(()),
+            RowText((Word("третья", Box(0, 200, 120, 230), 0.9),))]
+    result = assemble(layout, read, [], to_source=lambda b: b)
+    assert [r.text for r in result.regions if r.kind == "typed_line"] == ["первая", "третья"]
+    assert result.markup == "первая\nтретья"
