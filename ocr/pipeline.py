@@ -17,7 +17,7 @@ from ocr.engine import Engine
 from ocr.imageio import SourcePage
 from ocr.layout import Layout, analyze_layout
 from ocr.model import Page, Step, Word
-from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far
+from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join_split_words
 from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import is_page_like, preprocess
 from ocr.recognize import HAND_PSM, TYPED_PSM, RowText, _plain, read_hand, read_row
@@ -83,7 +83,8 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
 
 def _correct_far(layout: Layout, rows: list[RowText], hands: list[RowText]
                  ) -> tuple[list[RowText], list[RowText], int]:
-    """The nearest common word for badly read words under strikes and in insertions."""
+    """The nearest common word for badly read words under strikes and in
+    insertions (whose pieces read apart are joined first)."""
     changes = 0
     for r, row in enumerate(rows):
         struck = [s.box for s in layout.strikes if s.row == r]
@@ -94,8 +95,9 @@ def _correct_far(layout: Layout, rows: list[RowText], hands: list[RowText]
     hands = list(hands)
     for n, (block, hand) in enumerate(zip(layout.hand, hands)):
         if block.kind == "insertion":
+            hand, joined = join_split_words(hand)
             hands[n], changed = correct_far(hand, max_ratio=HAND_MAX_RATIO, capitals_meant=False)
-            changes += len(changed)
+            changes += len(joined) + len(changed)
     return rows, hands, changes
 
 

@@ -173,6 +173,33 @@ def correct_far(row: RowText, *, max_ratio: float, in_span: Callable[[Word], boo
     return RowText(tuple(words), row.spaced), changed
 
 
+JOIN_MAX_RATIO = 0.25  # edits per letter for two handwritten pieces joined to be one word
+
+
+def join_split_words(row: RowText) -> tuple[RowText, list[tuple[int, str]]]:
+    """Join handwritten pieces Tesseract read apart (``нех баткой``,
+    ``мето ов``) when together they come close to one common word and apart
+    they are not both words; a one-letter piece (``и``, ``в``) stays a word.
+    Handwriting has no typed spaces to trust.
+    Returns the row and (index, old text) of each join."""
+    words = list(row.words)
+    joined: list[tuple[int, str]] = []
+    i = 0
+    while i + 1 < len(words):
+        a, b = words[i], words[i + 1]
+        core_a, core_b = _CORE.match(a.text).group(2), _CORE.match(b.text).group(2)
+        both_words = min(_known(core_a, russian_zipf), _known(core_b, russian_zipf)) >= NEAREST_MIN_ZIPF
+        together = core_a + core_b
+        if (not both_words and core_a.isalpha() and core_b.isalpha() and min(len(core_a), len(core_b)) >= 2
+                and nearest_word(together.lower(), max_ratio=JOIN_MAX_RATIO) is not None):
+            joined.append((i, f"{a.text} {b.text}"))
+            words[i:i + 2] = [Word(a.text.rstrip(_CORE.match(a.text).group(3)) + b.text,
+                                   Box.enclosing((a.box, b.box)), min(a.conf, b.conf))]
+            continue
+        i += 1
+    return (RowText(tuple(words)), joined) if joined else (row, joined)
+
+
 def _far_eligible(core: str) -> bool:
     """A word for :func:`correct_far`: three letters or more, nothing but
     letters and hyphens, and not a short all-caps abbreviation."""

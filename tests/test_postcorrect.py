@@ -13,7 +13,8 @@ from ocr.imageio import SourcePage
 from ocr.model import Box, Word
 from ocr.pipeline import process_page
 from ocr.lexicon import nearest_word, shape_distance
-from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, _candidates, correct_far, correct_word, postcorrect
+from ocr.postcorrect import (HAND_MAX_RATIO, STRUCK_MAX_RATIO, _candidates, correct_far, correct_word,
+                             join_split_words, postcorrect)
 from ocr.recognize import RowText
 from tests.fakes import FakeEngine
 from tests.rendering import typed_page
@@ -204,3 +205,14 @@ def test_correct_far_lowercases_handwriting_read_in_capitals() -> None:
     assert fixed.text == "точку зрения"
     typed, _ = correct_far(_row("ЗАПИСЬ", "БЕСЕДЫ"), max_ratio=STRUCK_MAX_RATIO)
     assert typed.text == "ЗАПИСЬ БЕСЕДЫ"
+
+
+def test_handwritten_pieces_read_apart_are_joined_when_together_they_make_a_word() -> None:
+    def row(*texts: str) -> RowText:
+        return RowText(tuple(Word(t, Box(60 * i, 0, 60 * i + 50, 30), 0.5) for i, t in enumerate(texts)))
+
+    joined, changes = join_split_words(row("острой", "нех", "баткой"))
+    assert [w.text for w in joined.words] == ["острой", "нехбаткой"] and changes == [(1, "нех баткой")]
+    assert joined.words[1].box == Box(60, 0, 170, 30)
+    for apart in (row("и", "нехонкретно"), row("кадров", "мер"), row("бл", "ст")):
+        assert join_split_words(apart) == (apart, [])
