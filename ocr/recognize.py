@@ -28,8 +28,8 @@ FAINT_INK = 225
 # Letters of the other Cyrillic alphabets (the Cyrillic script model reads
 # worn Russian type with them now and then) and printers' marks no Russian
 # typewriter had a key for (`$` and `|` are mostly specks and fold lines).
-# Handwriting is read without this list: there it
-# measured worse (the print model's guesses at a hand only move elsewhere).
+# Handwriting is read without this list: there it measured worse (the print
+# model's guesses at a hand only move elsewhere).
 NOT_ON_A_TYPEWRITER = "ІіЇїЄєЎўЉљЊњЋћЂђЏџЌќЃѓҒғҚқҢңҮүҰұҲҳҶҷҸҹҺһӘәӨөӦӧ‚‘’„“”‹›·®©°—…$|"
 TYPED_PSM = HAND_PSM = 7  # single text line; raw-line mode (13) measured no better on the corpus
 
