@@ -537,6 +537,11 @@ INSERTION_MIN_OVER_ROW = 0.05
 # A signature is written large and joined up: on the corpus at least 3 type
 # heights tall with at most 0.61 separate pieces per type height of width,
 # where notes stood at most 3.8 tall with 0.54 pieces or more (most above 0.75).
+# Several written lines, wide, are a note even above a line (a resolution
+# written over the text); insertions on the corpus were at most 21 type
+# heights wide, or at most 2.6 wide where they stood over 3.5 tall.
+NOTE_LINES_HEIGHT = 3.5
+NOTE_LINES_WIDTH = 25.0
 SIGNATURE_MIN_HEIGHT = 2.8
 SIGNATURE_MAX_PIECES = 0.62
 
@@ -559,7 +564,8 @@ def classify_hand(comps: Components, members: np.ndarray, rows: list[TypedRow], 
             starts_above = box.y0 < row.box.y0 - 0.3 * char_height
             close_above = row.box.y0 - box.y1 <= INSERTION_MAX_RISE * char_height
             over_row = min(box.x1, row.box.x1) - max(box.x0, row.box.x0) > INSERTION_MIN_OVER_ROW * box.width
-            if starts_above and close_above and over_row:
+            paragraph = box.height >= NOTE_LINES_HEIGHT * char_height and box.width >= NOTE_LINES_WIDTH * char_height
+            if starts_above and close_above and over_row and not paragraph:
                 return HandBlock(box=box, members=tuple(int(m) for m in members), kind="insertion", row=i)
     if members.size == 1 and is_tick_shape(comps.labels[box.y0:box.y1, box.x0:box.x1] == members[0],
                                            char_height=char_height):

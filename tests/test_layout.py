@@ -236,3 +236,15 @@ def test_single_spaced_lines_between_paragraphs_a_blank_line_apart_are_all_kept(
         page[y:int(y + single)] = 255
     layout = analyze_layout(_binary(page), dpi=DPI)
     assert len(layout.rows) == 6
+
+
+def test_a_wide_note_of_two_written_lines_just_above_a_line_is_a_note_not_an_insertion() -> None:
+    line = DPI / 6 * 1.5
+    page = typed_page(lines=8).copy()
+    page[int(MARGIN + 3 * line):int(MARGIN + 4 * line)] = 255  # a blank line above row 4
+    row_top = int(MARGIN + 4 * line)
+    for n, text in enumerate(("Тов. Иванову. Рассмотреть этот вопрос", "и доложить к 20 марта 1956 г. К. Михайлов")):
+        page = _handwrite(page, text, _cell_x(8), row_top - 115 + 50 * n, 44)
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    assert len(layout.rows) == 7
+    assert [h.kind for h in layout.hand] == ["margin_note"]
