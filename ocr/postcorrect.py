@@ -187,15 +187,14 @@ def join_split_words(row: RowText) -> tuple[RowText, list[tuple[int, str]]]:
     i = 0
     while i + 1 < len(words):
         a, b = words[i], words[i + 1]
-        core_a, core_b = _CORE.match(a.text).group(2), _CORE.match(b.text).group(2)
+        lead_a, core_a, _ = _CORE.match(a.text).groups()
+        core_b = _CORE.match(b.text).group(2)
         both_words = min(_known(core_a, russian_zipf), _known(core_b, russian_zipf)) >= NEAREST_MIN_ZIPF
-        together = core_a + core_b
         if (not both_words and core_a.isalpha() and core_b.isalpha() and min(len(core_a), len(core_b)) >= 2
-                and nearest_word(together.lower(), max_ratio=JOIN_MAX_RATIO) is not None):
+                and nearest_word((core_a + core_b).lower(), max_ratio=JOIN_MAX_RATIO) is not None):
             joined.append((i, f"{a.text} {b.text}"))
-            words[i:i + 2] = [Word(a.text.rstrip(_CORE.match(a.text).group(3)) + b.text,
-                                   Box.enclosing((a.box, b.box)), min(a.conf, b.conf))]
-            continue
+            words[i:i + 2] = [Word(lead_a + core_a + b.text, Box.enclosing((a.box, b.box)), min(a.conf, b.conf))]
+            continue  # the joined word may take the next piece too
         i += 1
     return (RowText(tuple(words)), joined) if joined else (row, joined)
 
