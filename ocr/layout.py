@@ -229,6 +229,9 @@ def _height_modes(heights: np.ndarray, *, count: int = 3, apart: float = 0.1) ->
     return np.asarray(modes)
 
 
+FULL_ROW_GLYPHS = 10  # marks in a row that is a typed line's worth, not a few words
+
+
 def _drop_crowded(rows: list[TypedRow], pitch: float) -> list[TypedRow]:
     """Typed lines keep the platen's line spacing. A "row" much closer to its
     neighbour than that is handwriting that happens to look regular (an
@@ -240,15 +243,16 @@ def _drop_crowded(rows: list[TypedRow], pitch: float) -> list[TypedRow]:
     gaps = np.diff([r.baseline for r in rows])
     spacing = float(np.median(gaps))
     full = [r for r in rows if len(r.members) >= FULL_ROW_GLYPHS]
-    grid = _coherence(np.asarray([r.phase for r in full]), pitch)[1] if full else None
+    grid = _coherence(np.asarray([r.phase for r in full]), pitch)[1] if full else 0.0
 
     def strength(r: TypedRow) -> float:
         return len(r.members) * r.coherence * r.char_height
 
-    def typed(r: TypedRow) -> bool:
-        off = abs(r.phase - grid) % pitch if grid is not None else pitch
-        return (len(r.members) >= FULL_ROW_GLYPHS and r.coherence >= 0.8
-                and min(off, pitch - off) <= 0.15 * pitch)
+    def typed(r: TypedRow) -> bool:  # a full row, firmly on the page's grid
+        if len(r.members) < FULL_ROW_GLYPHS or r.coherence < 0.8:
+            return False
+        off = abs(r.phase - grid) % pitch
+        return min(off, pitch - off) <= 0.15 * pitch
 
     dropped: set[int] = set()
     for i, gap in enumerate(gaps):
@@ -257,9 +261,6 @@ def _drop_crowded(rows: list[TypedRow], pitch: float) -> list[TypedRow]:
                 continue
             dropped.add(i if strength(rows[i]) < strength(rows[i + 1]) else i + 1)
     return [r for i, r in enumerate(rows) if i not in dropped]
-
-
-FULL_ROW_GLYPHS = 10  # marks in a row that is a typed line's worth, not a few words
 
 
 def _merge_overlapping(comps: Components, rows: list[TypedRow], pitch: float) -> list[TypedRow]:
