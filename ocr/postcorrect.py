@@ -80,7 +80,9 @@ def postcorrect(rows: Sequence[RowText], *, frequency: Frequency = russian_zipf,
     (wordfreq lists nothing rarer than 1.0) and its lowest confidence below
     ``max_conf``. Each candidate scores its frequency less ``second_edit_cost``
     for a second edit; the best wins when it scores at least ``min_zipf`` and
-    ``margin`` more than the runner-up. ``replace_stray`` lets a stray mark
+    ``margin`` more than the runner-up; a long word none of them mends is
+    taken for the nearest common word of its length within one shape edit
+    in seven letters. ``replace_stray`` lets a stray mark
     inside a word stand for a broken letter as well as for a speck;
     ``lower_mid_sentence`` lowercases the capital of a word corrected in
     mid-sentence (one edit; off: it cost more than it gained on the corpus).
@@ -115,6 +117,8 @@ def postcorrect(rows: Sequence[RowText], *, frequency: Frequency = russian_zipf,
                                          margin=margin, max_edits=max_edits,
                                          second_edit_cost=second_edit_cost, replace_stray=replace_stray,
                                          lower_mid_sentence=lower_mid_sentence)
+                    if fixed is None and frequency is russian_zipf:  # the search runs over that list only
+                        fixed = _nearest_long_word(core)
                     if fixed is not None:
                         new = lead + fixed + trail
             if new is None:
@@ -224,6 +228,22 @@ def restore_numero(row: RowText) -> tuple[RowText, list[tuple[int, str]]]:
     if not changed:
         return row, changed
     return RowText(tuple(words), row.spaced), changed
+
+
+LONG_WORD = 7  # letters: a word this long read one letter wrong is still unmistakable
+LONG_WORD_MAX_RATIO = 0.15  # shape edits per letter: one in a word of 7 to 13 letters, two from 14
+
+
+def _nearest_long_word(core: str) -> str | None:
+    """For a long word of letters that no confusion of :data:`CONFUSIONS`
+    mends (``госстановления``, ``товасищей``): the nearest common word within
+    one shape edit in seven letters, in the word's case."""
+    if len(core) < LONG_WORD or not core.isalpha() or core[1:] != core[1:].lower():
+        return None
+    found = nearest_word(core.lower(), max_ratio=LONG_WORD_MAX_RATIO)
+    if found is None or len(found) != len(core):
+        return None  # type fills one cell a letter: a letter more or less is a different word (Кобзеву)
+    return found[:1].upper() + found[1:] if core[:1].isupper() else found
 
 
 def correct_word(core: str, *, frequency: Frequency = russian_zipf, mid_sentence: bool = False,

@@ -84,9 +84,11 @@ def test_a_candidate_must_be_clearly_ahead_of_the_runner_up() -> None:
     assert correct_word("скадо", frequency=_lexicon(скало=1.5)) is None  # too rare to trust
 
 
-@pytest.mark.parametrize("komi_as_read", ["идралом", "скадо", "портома", "босьтом", "сермодчин", "тышб", "коддс"])
+@pytest.mark.parametrize("komi_as_read", ["скадо", "портома", "босьтом", "сермодчин", "тышб", "коддс"])
 def test_komi_words_read_by_the_russian_model_stay(komi_as_read: str) -> None:
     # Tesseract's readings of Komi words from the 1939 newspaper lines (ӧ comes out as о or б).
+    # Not "идралом": a word of seven letters or more one letter from a common word of the same
+    # length is taken for it (идеалом), the price of mending worn Russian type (the long-word test).
     assert _texts(postcorrect([_row("да", komi_as_read, "да")]).rows) == [f"да {komi_as_read} да"]
 
 
@@ -216,3 +218,10 @@ def test_handwritten_pieces_read_apart_are_joined_when_together_they_make_a_word
     assert joined.words[1].box == Box(60, 0, 170, 30)
     for apart in (row("и", "нехонкретно"), row("кадров", "мер"), row("бл", "ст")):
         assert join_split_words(apart) == (apart, [])
+
+
+def test_a_long_typed_word_read_one_letter_wrong_outside_the_confusions_is_mended() -> None:
+    # г for в and с for р are no shape confusions of the list; the words are long enough to be sure
+    fixed = postcorrect([_row("Госстановления", "товасищей", "торга", "Кобзеву")]).rows
+    # a short unknown word stays; so does a surname a letter longer than a word (Кобзев)
+    assert _texts(fixed) == ["Восстановления товарищей торга Кобзеву"]
