@@ -168,8 +168,8 @@ def correct_far(row: RowText, *, max_ratio: float, in_span: Callable[[Word], boo
             continue
         if core.isupper() and capitals_meant:
             found = found.upper()
-        elif core[:1].isupper() and not core.isupper():
-            found = found[:1].upper() + found[1:]
+        elif not core.isupper():
+            found = _capital_like(core, found)
         changed.append((i, word.text))
         words[i] = Word(lead + found + trail, word.box, word.conf)
     if not changed:
@@ -201,6 +201,11 @@ def join_split_words(row: RowText) -> tuple[RowText, list[tuple[int, str]]]:
             continue  # the joined word may take the next piece too
         i += 1
     return (RowText(tuple(words)), joined) if joined else (row, joined)
+
+
+def _capital_like(core: str, word: str) -> str:
+    """``word`` with a capital first letter where ``core`` has one."""
+    return word[:1].upper() + word[1:] if core[:1].isupper() else word
 
 
 def _far_eligible(core: str) -> bool:
@@ -241,9 +246,12 @@ def _nearest_long_word(core: str) -> str | None:
     if len(core) < LONG_WORD or not core.isalpha() or core[1:] != core[1:].lower():
         return None
     found = nearest_word(core.lower(), max_ratio=LONG_WORD_MAX_RATIO)
+    # Type fills one cell a letter: a letter more or less is another word (Кобзеву, not Кобзев).
+    # The nearest word of all must be of the same length; searching same-length words only would
+    # also take the next-nearest (the Komi портома would become портоса).
     if found is None or len(found) != len(core):
-        return None  # type fills one cell a letter: a letter more or less is a different word (Кобзеву)
-    return found[:1].upper() + found[1:] if core[:1].isupper() else found
+        return None
+    return _capital_like(core, found)
 
 
 def correct_word(core: str, *, frequency: Frequency = russian_zipf, mid_sentence: bool = False,
@@ -281,9 +289,7 @@ def correct_word(core: str, *, frequency: Frequency = russian_zipf, mid_sentence
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
     if score < min_zipf or score - runner_up < margin:
         return None
-    if core[:1].isupper() and not lowered:
-        best = best[:1].upper() + best[1:]
-    return best
+    return best if lowered else _capital_like(core, best)
 
 
 def _spacing(row: RowText) -> tuple[bool, ...]:
