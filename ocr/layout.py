@@ -150,6 +150,12 @@ def _coherence(xc: np.ndarray, pitch: float) -> tuple[float, float]:
     return float(abs(z)), float(phase)
 
 
+def off_grid(x, phase: float, pitch: float):
+    """How far ``x`` (a number or an array) lies from the nearest point of
+    the grid ``phase + k * pitch``."""
+    return np.abs((np.asarray(x) - phase + pitch / 2) % pitch - pitch / 2)
+
+
 def estimate_pitch(comps: Components, rows: list[np.ndarray], *, dpi: int) -> float:
     """The typewriter pitch: the grid spacing on which row glyph centres lock best.
 
@@ -251,8 +257,7 @@ def _drop_crowded(rows: list[TypedRow], pitch: float) -> list[TypedRow]:
     def typed(r: TypedRow) -> bool:  # a full row, firmly on the page's grid
         if len(r.members) < FULL_ROW_GLYPHS or r.coherence < 0.8:
             return False
-        off = abs(r.phase - grid) % pitch
-        return min(off, pitch - off) <= 0.15 * pitch
+        return off_grid(r.phase, grid, pitch) <= 0.15 * pitch
 
     dropped: set[int] = set()
     for i, gap in enumerate(gaps):
@@ -502,12 +507,12 @@ def short_typed_row(comps: Components, members: np.ndarray, *, pitch: float, pha
     b = comps.boxes[members]
     xc = (b[:, 0] + b[:, 2]) / 2
     cells = np.maximum(np.round(comps.widths[members] / pitch), 1)  # letters run together in bold type
-    offset = (xc - phase - (cells - 1) * pitch / 2 + pitch / 2) % pitch - pitch / 2
+    offset = off_grid(xc - (cells - 1) * pitch / 2, phase, pitch)  # a run of n letters centres on the n-th cell
     box = comps.enclosing(members)
     heights = comps.heights[members]
     tall = heights >= 0.5 * char_height
     if (box.height > 2.0 * char_height or np.any(comps.widths[members] > (cells + 0.05) * pitch)
-            or np.abs(offset).max() > max_offset * pitch or not tall.any()
+            or offset.max() > max_offset * pitch or not tall.any()
             or not np.all((heights[tall] >= 0.7 * char_height) & (heights[tall] <= 1.9 * char_height))):
         return None
     coherence, row_phase = _coherence(xc, pitch)
@@ -535,14 +540,14 @@ def is_tick_shape(mask: np.ndarray, *, char_height: float) -> bool:
 # not one.
 INSERTION_MAX_RISE = 1.6
 INSERTION_MIN_OVER_ROW = 0.05
-# A signature is written large and joined up: on the corpus at least 3 type
-# heights tall with at most 0.61 separate pieces per type height of width,
-# where notes stood at most 3.8 tall with 0.54 pieces or more (most above 0.75).
 # Several written lines, wide, are a note even above a line (a resolution
 # written over the text); insertions on the corpus were at most 21 type
 # heights wide, or at most 2.6 wide where they stood over 3.5 tall.
 NOTE_LINES_HEIGHT = 3.5
 NOTE_LINES_WIDTH = 25.0
+# A signature is written large and joined up: on the corpus at least 3 type
+# heights tall with at most 0.61 separate pieces per type height of width,
+# where notes stood at most 3.8 tall with 0.54 pieces or more (most above 0.75).
 SIGNATURE_MIN_HEIGHT = 2.8
 SIGNATURE_MAX_PIECES = 0.62
 
@@ -553,6 +558,7 @@ def classify_hand(comps: Components, members: np.ndarray, rows: list[TypedRow], 
     text column; a tick when it is one small stroke; a signature when it is
     tall and joined up; otherwise a margin note."""
     box = comps.enclosing(members)
+    own = tuple(int(m) for m in members)
     cx, cy = box.center
     inside_column = column is not None and column.x0 - char_height <= cx <= column.x1 + char_height
     if inside_column:
@@ -567,15 +573,15 @@ def classify_hand(comps: Components, members: np.ndarray, rows: list[TypedRow], 
             over_row = min(box.x1, row.box.x1) - max(box.x0, row.box.x0) > INSERTION_MIN_OVER_ROW * box.width
             paragraph = box.height >= NOTE_LINES_HEIGHT * char_height and box.width >= NOTE_LINES_WIDTH * char_height
             if starts_above and close_above and over_row and not paragraph:
-                return HandBlock(box=box, members=tuple(int(m) for m in members), kind="insertion", row=i)
+                return HandBlock(box=box, members=own, kind="insertion", row=i)
     if members.size == 1 and is_tick_shape(comps.labels[box.y0:box.y1, box.x0:box.x1] == members[0],
                                            char_height=char_height):
-        return HandBlock(box=box, members=tuple(int(m) for m in members), kind="checkmark")
+        return HandBlock(box=box, members=own, kind="checkmark")
     kind: HandKind = "margin_note"
     if (box.height >= SIGNATURE_MIN_HEIGHT * char_height
             and members.size <= SIGNATURE_MAX_PIECES * box.width / char_height):
         kind = "signature"
-    return HandBlock(box=box, members=tuple(int(m) for m in members), kind=kind)
+    return HandBlock(box=box, members=own, kind=kind)
 
 
 def _faint_components(comps: Components, gray: np.ndarray | None, rows: list[TypedRow]) -> np.ndarray:
