@@ -17,6 +17,7 @@ from ocr.engine import Engine
 from ocr.imageio import SourcePage
 from ocr.layout import Layout, analyze_layout
 from ocr.model import Page, Step, Word
+from ocr.overtype import read_overtyping
 from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join_split_words
 from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import is_page_like, preprocess
@@ -56,6 +57,10 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
                           seconds=seconds)
 
     layout = replace(layout, strikes=confirm_strikes(layout.strikes, rows))
+    (rows, strikes, measures), seconds = _timed(lambda: read_overtyping(pre.gray, layout, rows))
+    layout = replace(layout, strikes=strikes)
+    overtype_step = Step("overtype", params={"method": "glyph superposition", "lexicon": "wordfreq ru"},
+                         values=measures, seconds=seconds)
     values = {"words_checked": 0, "words_doubtful": 0, "words_changed": 0}
     seconds = 0.0
     if postcorrect:
@@ -77,7 +82,7 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
     return Page(
         image=str(source.path), width=width, height=height, dpi=pre.dpi, skew_deg=pre.skew_deg,
         regions=result.regions, markup=result.markup,
-        steps=(pre.step, layout_step, recognize_step, postcorrect_step, assemble_step), engine=engine.info(),
+        steps=(pre.step, layout_step, recognize_step, overtype_step, postcorrect_step, assemble_step), engine=engine.info(),
     )
 
 

@@ -1,0 +1,293 @@
+"""Over-typed words read by superposition.
+
+To delete typed words a typist backspaced and typed ``х`` (or ``x``, ``-``,
+``/``) over every letter and every space between them. Tesseract makes
+nothing of such cells (``ххадмихикхняхиЕ`` for ``и административных мер``),
+but each cell holds just two glyphs of the page's own typewriter: the letter
+and the over-typing. So the page teaches us its glyphs. A letter's image is
+the mean of its cells in confidently read words (same type bars, same key
+offsets, same ribbon); the over-typing's image is the median of the
+over-typed cells (the letters under it differ, the over-typing does not).
+Every letter is scored by how well its ink and the over-typing's together
+explain a cell, and the span is read as the common words (a cell a letter,
+a cell a space) whose letters explain its cells best.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import numpy as np
+
+from ocr.layout import Layout, Strike
+from ocr.lexicon import NEAREST_MIN_ZIPF, RUSSIAN, russian_list
+from ocr.model import Box, Word
+from ocr.recognize import FAINT_INK, RowText, _cell_of, isolate, spaced_by_pitch
+
+ABOVE, BELOW = 1.45, 0.55  # a cell reaches this many type heights above and below the baseline
+SHIFT = 2  # pixels a struck glyph may stand off its key's usual place, either way
+PAPER, FULL_INK = 235.0, 135.0  # gray of bare paper and of full ink
+GLYPH_MIN_CONF = 0.9  # words read at least this confidently teach the page's glyphs
+GLYPH_MAX_SAMPLES = 30
+LETTERS = RUSSIAN.replace("ё", "")  # Russian typewriters had no ё key
+MARKS = ".,;:)"  # what may follow a struck word in its last cell, not over-typed
+FREQUENCY_WEIGHT = 0.5  # cells of misfit a tenfold more frequent word is worth
+ZIPF_TOP = 8.0  # a word costs FREQUENCY_WEIGHT for each tenfold it is rarer than this
+UNKNOWN_WORD = 1.0  # cells of misfit charged per letter of a word not in the word list
+MAX_WORD = 24
+WORD_COST = 2.0  # cells of misfit a span pays for each word more: over-typing is mostly one or two words
+
+
+@dataclass(frozen=True)
+class Glyphs:
+    """The page's glyph images: ``images[ch]`` is (h + 2 SHIFT, w + 2 SHIFT) of ink in 0..1."""
+
+    images: dict[str, np.ndarray]
+    residual: float  # the usual squared misfit of a clean cell to its own glyph: the unit of misfit
+
+    @property
+    def size(self) -> tuple[int, int]:
+        h, w = next(iter(self.images.values())).shape
+        return h - 2 * SHIFT, w - 2 * SHIFT
+
+
+def ink_of(gray: np.ndarray) -> np.ndarray:
+    """Ink darkness in 0..1 of a gray image (paper 0, full ink 1)."""
+    return np.clip((PAPER - gray.astype(np.float32)) / (PAPER - FULL_INK), 0.0, 1.0)
+
+
+class _RowCells:
+    """The character cells of one typed row, as ink images with a margin of SHIFT."""
+
+    def __init__(self, gray: np.ndarray, layout: Layout, index: int):
+        self.row = row = layout.rows[index]
+        self.pitch = layout.pitch
+        ch = layout.char_height
+        self.above, self.height = int(round(ABOVE * ch)), int(round((ABOVE + BELOW) * ch))
+        self.width = int(round(layout.pitch))
+        crop, self.box = isolate(gray, layout.components.labels, row.members, row.box,
+                                 pad=int(ch + self.width), faint_below=FAINT_INK)
+        self.ink = ink_of(crop)
+
+    def cell(self, k: int) -> np.ndarray:
+        x0 = int(round(self.row.phase + k * self.pitch - self.width / 2)) - SHIFT - self.box.x0
+        y0 = self.row.baseline - self.above - SHIFT - self.box.y0
+        h, w = self.height + 2 * SHIFT, self.width + 2 * SHIFT
+        out = np.zeros((h, w), np.float32)
+        sy0, sx0 = max(y0, 0), max(x0, 0)
+        sy1, sx1 = min(y0 + h, self.ink.shape[0]), min(x0 + w, self.ink.shape[1])
+        if sy1 > sy0 and sx1 > sx0:
+            out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = self.ink[sy0:sy1, sx0:sx1]
+        return out
+
+    def cells_of(self, box: Box) -> list[int]:
+        """The cells whose centres lie in ``box``'s x-range."""
+        k0 = _cell_of(box.x0 + self.pitch / 2, phase=self.row.phase, pitch=self.pitch)
+        k1 = _cell_of(box.x1 - self.pitch / 2, phase=self.row.phase, pitch=self.pitch)
+        return list(range(k0, k1 + 1))
+
+
+def _shifted(image: np.ndarray) -> np.ndarray:
+    """Every placement of a margined image's centre window within ±SHIFT: (n_shifts, h, w)."""
+    h, w = image.shape[-2] - 2 * SHIFT, image.shape[-1] - 2 * SHIFT
+    span = range(2 * SHIFT + 1)
+    return np.stack([image[..., dy:dy + h, dx:dx + w] for dy in span for dx in span], axis=-3)
+
+
+def _centre(image: np.ndarray) -> np.ndarray:
+    return image[..., SHIFT:-SHIFT, SHIFT:-SHIFT]
+
+
+def learn_glyphs(gray: np.ndarray, layout: Layout, rows: list[RowText]) -> Glyphs | None:
+    """The mean image of every character read confidently, one character a
+    cell, outside struck spans; None when the page teaches too few letters."""
+    samples: dict[str, list[np.ndarray]] = {}
+    for index, row in enumerate(rows):
+        struck = [s.box for s in layout.strikes if s.row == index]
+        words = [w for w in row.words
+                 if w.conf >= GLYPH_MIN_CONF and not any(b.x0 < w.box.x1 and w.box.x0 < b.x1 for b in struck)]
+        if not words:
+            continue
+        row_cells = _RowCells(gray, layout, index)
+        for word in words:
+            ks = row_cells.cells_of(word.box)
+            if len(ks) != len(word.text):
+                continue
+            for ch, k in zip(word.text, ks):
+                if len(samples.setdefault(ch, [])) < GLYPH_MAX_SAMPLES:
+                    samples[ch].append(row_cells.cell(k))
+    samples = {ch: s for ch, s in samples.items() if len(s) >= 2}
+    if sum(ch.lower() in LETTERS for ch in samples) < len(LETTERS) // 2:
+        return None
+    images = {ch: np.mean(s, axis=0) for ch, s in samples.items()}
+    misfit = [float(((_shifted(images[ch]) - _centre(x)) ** 2).sum(axis=(1, 2)).min())
+              for ch, s in samples.items() for x in s[:5]]
+    return Glyphs(images, residual=max(float(np.median(misfit)), 1.0))
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    words: dict[int, tuple[list[str], np.ndarray, np.ndarray]]  # length -> words, letter indices, zipf
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> _Lexicon:
+    floor = 10.0 ** (NEAREST_MIN_ZIPF - 9.0)
+    best: dict[str, float] = {}
+    for word, freq in russian_list().items():
+        word = word.replace("ё", "е")
+        if freq >= floor and len(word) <= MAX_WORD and all(ch in LETTERS for ch in word):
+            best[word] = max(best.get(word, 0.0), freq)
+    by_length: dict[int, list[str]] = {}
+    for word in best:
+        by_length.setdefault(len(word), []).append(word)
+    index = {ch: i for i, ch in enumerate(LETTERS)}
+    return _Lexicon({
+        n: (ws, np.array([[index[ch] for ch in w] for w in ws], dtype=np.int16),
+            np.log10(np.array([best[w] for w in ws])) + 9.0)
+        for n, ws in by_length.items()})
+
+
+def misfits(cells: list[np.ndarray], glyphs: Glyphs, overlay: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """For each cell, the misfit (in units of the page's residual) of every
+    known character typed under the over-typing, and of every mark typed
+    alone: (characters, (n, k) over-typed misfits, (n, k) plain misfits)."""
+    chars = sorted(glyphs.images)
+    shifted = _shifted(np.stack([glyphs.images[ch] for ch in chars]))  # (k, s, h, w)
+    over_shifts = _shifted(overlay)  # (s, h, w)
+    under, plain = [], []
+    for cell in cells:
+        c = _centre(cell)
+        # the over-typing stands where its ink is best covered by the cell's
+        lay = over_shifts[int(np.argmin((np.clip(over_shifts - c, 0, None) ** 2).sum(axis=(1, 2))))]
+        both = 1.0 - (1.0 - shifted) * (1.0 - lay)
+        under.append(((both - c) ** 2).sum(axis=(2, 3)).min(axis=1))
+        plain.append(((shifted - c) ** 2).sum(axis=(2, 3)).min(axis=1))
+    return chars, np.array(under) / glyphs.residual, np.array(plain) / glyphs.residual
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    cells: tuple[int, int]  # [start, stop) of the span's cells
+    plain: bool = False  # a mark typed after the struck words, not over-typed
+
+
+def read_span(chars: list[str], under: np.ndarray, plain: np.ndarray, space: np.ndarray) -> list[Token]:
+    """The best reading of an over-typed span's cells as words of the list
+    (or, dearer, as the best letter of each cell), one space cell between
+    words, and marks typed plain after a word.
+
+    ``under``/``plain`` are the misfits of :func:`misfits`, ``space`` the
+    misfit of each cell as over-typing alone.
+    """
+    n = len(space)
+    col = {ch: i for i, ch in enumerate(chars)}
+    # a letter the page never showed plainly costs the cell's middling misfit
+    def middling(letters: list[str]) -> np.ndarray:
+        known = under[:, [col[ch] for ch in letters if ch in col]]
+        return np.median(known, axis=1) if known.shape[1] >= 3 else np.median(under, axis=1)
+
+    small, capital = middling(list(LETTERS)), middling([ch.upper() for ch in LETTERS])
+    lower = np.stack([under[:, col[ch]] if ch in col else small for ch in LETTERS], axis=1)
+    upper = np.stack([under[:, col[ch.upper()]] if ch.upper() in col else capital for ch in LETTERS], axis=1)
+    first_upper = upper < lower
+    first = np.minimum(lower, upper)
+    letter_cols = [col[ch] for ch in chars if ch.isalnum()]
+    mark_cols = [col[ch] for ch in chars if ch in MARKS]
+    lexicon = _lexicon().words
+
+    INF = float("inf")
+    after_word = [INF] * (n + 1)
+    after_gap = [INF] * (n + 1)
+    after_gap[0] = 0.0
+    back: dict[tuple[str, int], tuple[str, int, Token | None]] = {}
+    for i in range(n):
+        if after_gap[i] < INF:
+            for length in range(1, n - i + 1):
+                options = []
+                if length in lexicon:
+                    ws, idx, zipf = lexicon[length]
+                    cost = first[i, idx[:, 0]] + lower[np.arange(i + 1, i + length)[None, :], idx[:, 1:]].sum(axis=1) \
+                        + FREQUENCY_WEIGHT * (ZIPF_TOP - zipf)
+                    b = int(np.argmin(cost))
+                    word = ws[b]
+                    if first_upper[i, idx[b, 0]]:
+                        word = word[0].upper() + word[1:]
+                    options.append((float(cost[b]), word))
+                if letter_cols:
+                    best = [chars[letter_cols[int(np.argmin(under[i + j, letter_cols]))]] for j in range(length)]
+                    cost = float(under[i:i + length, letter_cols].min(axis=1).sum()) + UNKNOWN_WORD * length + FREQUENCY_WEIGHT * ZIPF_TOP
+                    options.append((cost, "".join(best)))
+                if not options:
+                    continue
+                cost, word = min(options)
+                total = after_gap[i] + cost
+                if total < after_word[i + length]:
+                    after_word[i + length] = total
+                    back[("w", i + length)] = ("g", i, Token(word, (i, i + length)))
+        if after_word[i] < INF:
+            total = after_word[i] + float(space[i]) + WORD_COST
+            if total < after_gap[i + 1]:
+                after_gap[i + 1] = total
+                back[("g", i + 1)] = ("w", i, None)
+            if mark_cols and i == n - 1:
+                m = mark_cols[int(np.argmin(plain[i, mark_cols]))]
+                total = after_word[i] + float(plain[i, m])
+                if total < after_word[i + 1]:
+                    after_word[i + 1] = total
+                    back[("w", i + 1)] = ("w", i, Token(chars[m], (i, i + 1), plain=True))
+    state = ("w", n) if after_word[n] <= after_gap[n] else ("g", n)
+    if min(after_word[n], after_gap[n]) == INF:
+        return []
+    tokens: list[Token] = []
+    while state in back:
+        kind, i, token = back[state]
+        if token is not None:
+            tokens.append(token)
+        state = (kind, i)
+    return tokens[::-1]
+
+
+OVERTYPED_CONF = 0.5
+
+
+def read_overtyping(gray: np.ndarray, layout: Layout, rows: list[RowText]
+                    ) -> tuple[list[RowText], tuple[Strike, ...], dict]:
+    """The rows with the words under each over-typed span read by superposition
+    (see the module's doc), the strikes with each span narrowed to its
+    over-typed cells (a comma typed after the struck words is no part of
+    them), and what was measured. Rows stay as read when the page shows too
+    few letters plainly."""
+    spans = [s for s in layout.strikes if s.kind == "overtype"]
+    measures = {"spans": len(spans), "spans_read": 0, "glyphs": 0}
+    cells = {s.row: _RowCells(gray, layout, s.row) for s in spans} if spans else {}
+    glyphs = learn_glyphs(gray, layout, rows) if spans else None
+    if glyphs is None:
+        return rows, layout.strikes, measures
+    measures["glyphs"] = len(glyphs.images)
+    span_cells = {s: cells[s.row].cells_of(s.box) for s in spans}
+    overlay = np.median([cells[s.row].cell(k) for s, ks in span_cells.items() for k in ks], axis=0)
+    rows, narrowed = list(rows), {}
+    for strike, ks in span_cells.items():
+        row_cells = cells[strike.row]
+        images = [row_cells.cell(k) for k in ks]
+        chars, under, plain = misfits(images, glyphs, overlay)
+        space = np.array([((_centre(x) - _centre(overlay)) ** 2).sum() for x in images]) / glyphs.residual
+        tokens = read_span(chars, under, plain, space)
+        struck = [t for t in tokens if not t.plain]
+        if not struck:
+            continue
+
+        def x_of(cell: int) -> int:
+            return int(round(row_cells.row.phase + (cell - 0.5) * layout.pitch))
+
+        new = [Word(t.text, Box(x_of(ks[t.cells[0]]), strike.box.y0, x_of(ks[t.cells[1] - 1] + 1), strike.box.y1),
+                    OVERTYPED_CONF) for t in tokens]
+        kept = [w for w in rows[strike.row].words if not strike.box.x0 <= w.box.center[0] < strike.box.x1]
+        words = tuple(sorted(kept + new, key=lambda w: w.box.x0))
+        rows[strike.row] = RowText(words, spaced_by_pitch(words, pitch=layout.pitch))
+        narrowed[strike] = replace(strike, box=Box(strike.box.x0, strike.box.y0, x_of(ks[struck[-1].cells[1] - 1] + 1),
+                                                   strike.box.y1))
+        measures["spans_read"] += 1
+    return rows, tuple(narrowed.get(s, s) for s in layout.strikes), measures

@@ -1,0 +1,71 @@
+"""Over-typed words read from the page's own glyphs (:mod:`ocr.overtype`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from ocr.engine import TesseractEngine
+from ocr.imageio import SourcePage
+from ocr.overtype import LETTERS, read_span
+from ocr.pipeline import process_page
+from tests.rendering import LINES, MONO, typed_page
+
+DPI, CPI, SPACING = 300, 10, 1.5
+
+
+def _overtyped_page(line: int, word: str, *, over: str = "х") -> np.ndarray:
+    """The rendered test page with ``word`` of line ``line`` over-typed letter by letter."""
+    page = Image.fromarray(typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10))
+    font = ImageFont.truetype(str(MONO), round(DPI / CPI / 0.6))
+    text = LINES[line]
+    start = text.index(word)
+    margin = round(0.5 * DPI)
+    x = margin + font.getlength(text[:start])
+    y = margin + line * DPI / 6 * SPACING
+    ImageDraw.Draw(page).text((x, y), over * len(word), font=font, fill=30)
+    return np.asarray(page)
+
+
+@pytest.mark.parametrize("line, word", [(6, "городов"), (2, "выполнению")])
+def test_a_word_over_typed_with_x_is_read_from_the_pages_own_glyphs(tmp_path: Path, line: int, word: str) -> None:
+    image = _overtyped_page(line, word)
+    with TesseractEngine() as engine:
+        page = process_page(SourcePage(path=tmp_path / "p.png", index=0, image=image, dpi=DPI), engine=engine)
+    deletions = page.regions_of("deletion")
+    assert [(d.text, d.deletion_kind) for d in deletions] == [(word, "overtype")]
+    assert f"~~{word}~~" in page.markup
+
+
+def _misfits(truth: str, chars: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Misfits of a span whose cells hold ``truth``: 1 for the right
+    character under the over-typing, 4 for any other; spaces fit over-typing alone."""
+    under = np.full((len(truth), len(chars)), 4.0)
+    plain = np.full((len(truth), len(chars)), 4.0)
+    space = np.full(len(truth), 4.0)
+    for i, ch in enumerate(truth):
+        if ch == " ":
+            space[i] = 1.0
+        elif ch in ".,":
+            plain[i, chars.index(ch)] = 1.0
+        else:
+            under[i, chars.index(ch)] = 1.0
+    return under, plain, space
+
+
+def test_a_span_reads_as_words_a_space_cell_apart_with_a_capital_and_a_plain_comma() -> None:
+    chars = sorted(set(LETTERS) | {"О", "Д", ",", "."})
+    truth = "Около месяца,"
+    tokens = read_span(chars, *_misfits(truth, chars))
+    assert [(t.text, t.cells, t.plain) for t in tokens] == [
+        ("Около", (0, 5), False), ("месяца", (6, 12), False), (",", (12, 13), True)]
+
+
+def test_a_doubtful_letter_is_settled_by_the_word_list() -> None:
+    chars = sorted(set(LETTERS))
+    under, plain, space = _misfits("работа", chars)
+    # the fourth cell fits "о" and "с" alike (what an over-typed о leaves visible)
+    under[3, chars.index("о")] = under[3, chars.index("с")] = 2.0
+    assert [t.text for t in read_span(chars, under, plain, space)] == ["работа"]
