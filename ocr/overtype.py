@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from ocr.layout import Layout, Strike
-from ocr.lexicon import NEAREST_MIN_ZIPF, RUSSIAN, russian_list
+from ocr.lexicon import NEAREST_MIN_ZIPF, RUSSIAN, russian_list, russian_zipf
 from ocr.model import Box, Word
 from ocr.recognize import FAINT_INK, RowText, _cell_of, isolate, spaced_by_pitch
 
@@ -148,22 +148,42 @@ def _lexicon() -> _Lexicon:
         for n, ws in by_length.items()})
 
 
-def misfits(cells: list[np.ndarray], glyphs: Glyphs, overlay: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """For each cell, the misfit (in units of the page's residual) of every
-    known character typed under the over-typing, and of every mark typed
-    alone: (characters, (n, k) over-typed misfits, (n, k) plain misfits)."""
+def _flat_shifts(glyphs: Glyphs) -> tuple[list[str], np.ndarray]:
+    """The page's characters and their glyphs at every shift, flattened: (k * shifts, pixels)."""
     chars = sorted(glyphs.images)
     shifted = _shifted(np.stack([glyphs.images[ch] for ch in chars]))  # (k, s, h, w)
-    over_shifts = _shifted(overlay)  # (s, h, w)
-    under, plain = [], []
-    for cell in cells:
-        c = _centre(cell)
-        # the over-typing stands where its ink is best covered by the cell's
-        lay = over_shifts[int(np.argmin((np.clip(over_shifts - c, 0, None) ** 2).sum(axis=(1, 2))))]
-        both = 1.0 - (1.0 - shifted) * (1.0 - lay)
-        under.append(((both - c) ** 2).sum(axis=(2, 3)).min(axis=1))
-        plain.append(((shifted - c) ** 2).sum(axis=(2, 3)).min(axis=1))
-    return chars, np.array(under) / glyphs.residual, np.array(plain) / glyphs.residual
+    return chars, shifted.reshape(shifted.shape[0] * shifted.shape[1], -1)
+
+
+def _best_shift(ssd: np.ndarray, k: int) -> np.ndarray:
+    """(k * shifts, n) squared misfits -> (n, k), each character at its best shift."""
+    return ssd.reshape(k, -1, ssd.shape[1]).min(axis=1).T
+
+
+def plain_misfits(cells: np.ndarray, glyphs: Glyphs) -> tuple[list[str], np.ndarray]:
+    """The misfit (in units of the page's residual) of every character of the
+    page to each of ``cells`` (n, h + 2 SHIFT, w + 2 SHIFT): (characters, (n, k)).
+    Squared distances as |T|^2 + |C|^2 - 2 T.C, all cells and shifts in one product."""
+    chars, t = _flat_shifts(glyphs)
+    c = _centre(cells).reshape(len(cells), -1).T  # (pixels, n)
+    ssd = (t ** 2).sum(axis=1)[:, None] + (c ** 2).sum(axis=0)[None, :] - 2.0 * (t @ c)
+    return chars, _best_shift(ssd, len(chars)) / glyphs.residual
+
+
+def overtyped_misfits(cells: np.ndarray, glyphs: Glyphs, overlay: np.ndarray) -> np.ndarray:
+    """(n, k) misfits of every character typed under the over-typing ``overlay``
+    (ink adds: P = T + X - T X), in the order of :func:`plain_misfits`.
+
+    With a = 1 - X and d = X - C, |P - C|^2 = T^2.a^2 + 2 T.(a d) + |d|^2."""
+    chars, t = _flat_shifts(glyphs)
+    over_shifts = _shifted(overlay).reshape((2 * SHIFT + 1) ** 2, -1)
+    c = _centre(cells).reshape(len(cells), -1)
+    # the over-typing stands, in each cell, where the cell's ink best covers it
+    uncovered = (np.clip(over_shifts[None, :, :] - c[:, None, :], 0, None) ** 2).sum(axis=2)
+    x = over_shifts[np.argmin(uncovered, axis=1)]  # (n, pixels)
+    a, d = 1.0 - x, x - c
+    ssd = (t ** 2) @ (a ** 2).T + 2.0 * (t @ (a * d).T) + (d ** 2).sum(axis=1)[None, :]
+    return _best_shift(ssd, len(chars)) / glyphs.residual
 
 
 @dataclass(frozen=True)
@@ -171,9 +191,11 @@ class Token:
     text: str
     cells: tuple[int, int]  # [start, stop) of the span's cells
     plain: bool = False  # a mark typed after the struck words, not over-typed
+    listed: bool = False  # a word of the word list (not letter by letter)
 
 
-def read_span(chars: list[str], under: np.ndarray, plain: np.ndarray, space: np.ndarray) -> list[Token]:
+def read_span(chars: list[str], under: np.ndarray, plain: np.ndarray, space: np.ndarray, *,
+              unknown_word: float = UNKNOWN_WORD) -> list[Token]:
     """The best reading of an over-typed span's cells as words of the list
     (or, dearer, as the best letter of each cell), one space cell between
     words, and marks typed plain after a word.
@@ -214,18 +236,19 @@ def read_span(chars: list[str], under: np.ndarray, plain: np.ndarray, space: np.
                     word = ws[b]
                     if first_upper[i, idx[b, 0]]:
                         word = word[0].upper() + word[1:]
-                    options.append((float(cost[b]), word))
+                    options.append((float(cost[b]), word, True))
                 if letter_cols:
                     best = [chars[letter_cols[int(np.argmin(under[i + j, letter_cols]))]] for j in range(length)]
-                    cost = float(under[i:i + length, letter_cols].min(axis=1).sum()) + UNKNOWN_WORD * length + FREQUENCY_WEIGHT * ZIPF_TOP
-                    options.append((cost, "".join(best)))
+                    cost = float(under[i:i + length, letter_cols].min(axis=1).sum()) + unknown_word * length \
+                        + FREQUENCY_WEIGHT * ZIPF_TOP
+                    options.append((cost, "".join(best), False))
                 if not options:
                     continue
-                cost, word = min(options)
+                cost, word, listed = min(options)
                 total = after_gap[i] + cost
                 if total < after_word[i + length]:
                     after_word[i + length] = total
-                    back[("w", i + length)] = ("g", i, Token(word, (i, i + length)))
+                    back[("w", i + length)] = ("g", i, Token(word, (i, i + length), listed=listed))
         if after_word[i] < INF:
             total = after_word[i] + float(space[i]) + WORD_COST
             if total < after_gap[i + 1]:
@@ -252,7 +275,7 @@ def read_span(chars: list[str], under: np.ndarray, plain: np.ndarray, space: np.
 OVERTYPED_CONF = 0.5
 
 
-def read_overtyping(gray: np.ndarray, layout: Layout, rows: list[RowText]
+def read_overtyping(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs | None
                     ) -> tuple[list[RowText], tuple[Strike, ...], dict]:
     """The rows with the words under each over-typed span read by superposition
     (see the module's doc), the strikes with each span narrowed to its
@@ -260,20 +283,19 @@ def read_overtyping(gray: np.ndarray, layout: Layout, rows: list[RowText]
     them), and what was measured. Rows stay as read when the page shows too
     few letters plainly."""
     spans = [s for s in layout.strikes if s.kind == "overtype"]
-    measures = {"spans": len(spans), "spans_read": 0, "glyphs": 0}
-    cells = {s.row: _RowCells(gray, layout, s.row) for s in spans} if spans else {}
-    glyphs = learn_glyphs(gray, layout, rows) if spans else None
-    if glyphs is None:
+    measures = {"spans": len(spans), "spans_read": 0}
+    if glyphs is None or not spans:
         return rows, layout.strikes, measures
-    measures["glyphs"] = len(glyphs.images)
+    cells = {s.row: _RowCells(gray, layout, s.row) for s in spans}
     span_cells = {s: cells[s.row].cells_of(s.box) for s in spans}
     overlay = np.median([cells[s.row].cell(k) for s, ks in span_cells.items() for k in ks], axis=0)
     rows, narrowed = list(rows), {}
     for strike, ks in span_cells.items():
         row_cells = cells[strike.row]
-        images = [row_cells.cell(k) for k in ks]
-        chars, under, plain = misfits(images, glyphs, overlay)
-        space = np.array([((_centre(x) - _centre(overlay)) ** 2).sum() for x in images]) / glyphs.residual
+        images = np.stack([row_cells.cell(k) for k in ks])
+        chars, plain = plain_misfits(images, glyphs)
+        under = overtyped_misfits(images, glyphs, overlay)
+        space = ((_centre(images) - _centre(overlay)) ** 2).sum(axis=(1, 2)) / glyphs.residual
         tokens = read_span(chars, under, plain, space)
         struck = [t for t in tokens if not t.plain]
         if not struck:
@@ -291,3 +313,50 @@ def read_overtyping(gray: np.ndarray, layout: Layout, rows: list[RowText]
                                                    strike.box.y1))
         measures["spans_read"] += 1
     return rows, tuple(narrowed.get(s, s) for s in layout.strikes), measures
+
+
+
+
+def reread_doubtful(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[list[RowText], int]:
+    """Typed words Tesseract read as no word of the list, read again from the
+    page's own glyphs: the cells of the word (a run of inked cells) are
+    matched letter by letter, and a word of the list that explains them
+    better than any letter-by-letter reading replaces what was read."""
+    rows, changed = list(rows), 0
+    for index, row in enumerate(rows):
+        struck = [s.box for s in layout.strikes if s.row == index]
+        row_cells: _RowCells | None = None
+        words = list(row.words)
+        continued = index > 0 and rows[index - 1].text.endswith("-")  # starts with a word's second half
+        for n, word in enumerate(words):
+            lead, core, trail = _split(word.text)
+            if (n == 0 and continued) or trail.endswith("-") or lead or len(core) < 3 or not all(ch.lower() in LETTERS for ch in core) or russian_zipf(core) >= NEAREST_MIN_ZIPF:
+                continue
+            if any(b.x0 <= word.box.center[0] < b.x1 for b in struck):
+                continue
+            row_cells = row_cells or _RowCells(gray, layout, index)
+            ks = row_cells.cells_of(word.box)
+            if not 3 <= len(ks) <= MAX_WORD:
+                continue
+            if len(ks) == len(core) + len(trail):
+                ks = ks[:len(core)]  # the marks were read right where the letters fill their cells
+            images = np.stack([row_cells.cell(k) for k in ks])
+            chars, plain = plain_misfits(images, glyphs)
+            tokens = read_span(chars, plain, plain, np.full(len(ks), np.inf), unknown_word=0.0)
+            if not tokens or not tokens[0].listed:
+                continue
+            text = tokens[0].text + trail
+            if core[0].isupper():
+                text = text[0].upper() + text[1:]
+            if text != word.text:
+                words[n] = Word(text, word.box, word.conf)
+                changed += 1
+        rows[index] = RowText(tuple(words), row.spaced)
+    return rows, changed
+
+
+def _split(text: str) -> tuple[str, str, str]:
+    """Leading marks, the letters, trailing marks."""
+    start = next((i for i, ch in enumerate(text) if ch.isalpha()), len(text))
+    stop = next((i for i in range(len(text), 0, -1) if text[i - 1].isalpha()), start)
+    return text[:start], text[start:stop], text[stop:]

@@ -17,7 +17,7 @@ from ocr.engine import Engine
 from ocr.imageio import SourcePage
 from ocr.layout import Layout, analyze_layout
 from ocr.model import Page, Step, Word
-from ocr.overtype import read_overtyping
+from ocr.overtype import learn_glyphs, read_overtyping, reread_doubtful
 from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join_split_words
 from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import is_page_like, preprocess
@@ -57,10 +57,12 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
                           seconds=seconds)
 
     layout = replace(layout, strikes=confirm_strikes(layout.strikes, rows))
-    (rows, strikes, measures), seconds = _timed(lambda: read_overtyping(pre.gray, layout, rows))
+    glyphs, seconds = _timed(lambda: learn_glyphs(pre.gray, layout, rows))
+    (rows, strikes, measures), more = _timed(lambda: read_overtyping(pre.gray, layout, rows, glyphs))
     layout = replace(layout, strikes=strikes)
     overtype_step = Step("overtype", params={"method": "glyph superposition", "lexicon": "wordfreq ru"},
-                         values=measures, seconds=seconds)
+                         values={**measures, "glyphs": len(glyphs.images) if glyphs else 0},
+                         seconds=round(seconds + more, 3))
     values = {"words_checked": 0, "words_doubtful": 0, "words_changed": 0}
     seconds = 0.0
     if postcorrect:
@@ -68,8 +70,12 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
         rows = list(corrected.rows)
         (rows, hands, far), more = _timed(lambda: _correct_far(layout, rows, hands))
         seconds += more
+        reread = 0
+        if glyphs is not None:
+            (rows, reread), more = _timed(lambda: reread_doubtful(pre.gray, layout, rows, glyphs))
+            seconds += more
         values = {"words_checked": corrected.checked, "words_doubtful": corrected.doubtful,
-                  "words_changed": len(corrected.changes), "far_words_changed": far}
+                  "words_changed": len(corrected.changes), "far_words_changed": far, "words_reread": reread}
     postcorrect_step = Step("postcorrect", params={"enabled": postcorrect, "lexicon": "wordfreq ru", **POSTCORRECT,
                                                    "struck_max_ratio": STRUCK_MAX_RATIO,
                                                    "hand_max_ratio": HAND_MAX_RATIO},

@@ -25,8 +25,9 @@ LINES = (
 
 def typed_page(*, dpi: int = 300, cpi: int = 10, spacing: float = 1.5, lines: int = 10,
                width_in: float = 6.5, margin_in: float = 0.5, ink: int = 30, paper: int = 255,
-               columns: int = 55) -> np.ndarray:
-    """A gray page of monospace lines at ``cpi`` characters and 6/``spacing`` lines per inch."""
+               columns: int = 55, text: tuple[str, ...] = LINES) -> np.ndarray:
+    """A gray page of monospace lines (``text``, repeated as needed) at ``cpi``
+    characters and 6/``spacing`` lines per inch."""
     size = dpi / cpi / 0.6  # PT Mono advances 0.6 em
     font = ImageFont.truetype(str(MONO), round(size))
     pitch = dpi / 6 * spacing
@@ -35,8 +36,7 @@ def typed_page(*, dpi: int = 300, cpi: int = 10, spacing: float = 1.5, lines: in
     img = Image.new("L", (round(width_in * dpi + 2 * margin), height), paper)
     draw = ImageDraw.Draw(img)
     for i in range(lines):
-        text = LINES[i % len(LINES)][:columns]
-        draw.text((margin, margin + i * pitch), text, font=font, fill=ink)
+        draw.text((margin, margin + i * pitch), text[i % len(text)][:columns], font=font, fill=ink)
     return np.asarray(img)
 
 

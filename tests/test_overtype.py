@@ -9,8 +9,12 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ocr.engine import TesseractEngine
 from ocr.imageio import SourcePage
-from ocr.overtype import LETTERS, read_span
+from ocr.layout import analyze_layout
+from ocr.model import Word
+from ocr.overtype import LETTERS, learn_glyphs, read_span, reread_doubtful
 from ocr.pipeline import process_page
+from ocr.preprocess import preprocess
+from ocr.recognize import RowText, read_row
 from tests.rendering import LINES, MONO, typed_page
 
 DPI, CPI, SPACING = 300, 10, 1.5
@@ -69,3 +73,22 @@ def test_a_doubtful_letter_is_settled_by_the_word_list() -> None:
     # the fourth cell fits "о" and "с" alike (what an over-typed о leaves visible)
     under[3, chars.index("о")] = under[3, chars.index("с")] = 2.0
     assert [t.text for t in read_span(chars, under, plain, space)] == ["работа"]
+
+
+def test_a_misread_word_is_read_again_from_the_pages_glyphs_and_a_surname_stays() -> None:
+    lines = LINES[:9] + ("Копию направить тов. Беневоленскому.",)
+    gray = typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10, text=lines)
+    pre = preprocess(SourcePage(path=Path("p.png"), index=0, image=gray, dpi=DPI))
+    layout = analyze_layout(pre.binary, dpi=pre.dpi, gray=pre.gray)
+    with TesseractEngine() as engine:
+        rows = [read_row(engine, pre.gray, layout, i, dpi=pre.dpi) for i in range(len(layout.rows))]
+    assert rows[6].text == lines[6] and rows[9].text == lines[9]  # clean type: Tesseract reads them right
+    glyphs = learn_glyphs(pre.gray, layout, rows)
+    assert glyphs is not None and {"о", "р", "д", "в"} <= set(glyphs.images)
+    # as if Tesseract had misread one letter of a word the page shows plainly
+    misread = [Word("горадов" if w.text == "городов," else w.text, w.box, w.conf) for w in rows[6].words]
+    rows[6] = RowText(tuple(misread), rows[6].spaced)
+    reread, changed = reread_doubtful(pre.gray, layout, rows, glyphs)
+    assert changed == 1
+    assert reread[6].text == lines[6].replace("городов,", "городов")
+    assert reread[9].text == lines[9]  # a surname no word list holds is left as read
