@@ -17,12 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+import cv2
 import numpy as np
 
 from ocr.layout import Layout, Strike
 from ocr.lexicon import NEAREST_MIN_ZIPF, RUSSIAN, russian_list, russian_zipf
 from ocr.model import Box, Word
-from ocr.recognize import FAINT_INK, RowText, _cell_of, isolate, spaced_by_pitch
+from ocr.recognize import FAINT_INK, INK_LEVEL, RowText, _cell_of, erase_pen_strokes, isolate, spaced_by_pitch
 
 ABOVE, BELOW = 1.45, 0.55  # a cell reaches this many type heights above and below the baseline
 SHIFT = 2  # pixels a struck glyph may stand off its key's usual place, either way
@@ -33,7 +34,12 @@ LETTERS = RUSSIAN.replace("ё", "")  # Russian typewriters had no ё key
 MARKS = ".,;:)"  # what may follow a struck word in its last cell, not over-typed
 FREQUENCY_WEIGHT = 0.5  # cells of misfit a tenfold more frequent word is worth
 ZIPF_TOP = 8.0  # a word costs FREQUENCY_WEIGHT for each tenfold it is rarer than this
-UNKNOWN_WORD = 1.0  # cells of misfit charged per letter of a word not in the word list
+# Cells of misfit charged per letter of a word not in the word list: under
+# over-typing the list must decide, in plain type the image; 0, 0.5 and 1.0
+# measured best for each on the corpus.
+UNKNOWN_WORD = 1.0  # over-typed
+UNKNOWN_WORD_PEN = 0.5  # pen-struck, the stroke's pixels left out
+UNKNOWN_WORD_PLAIN = 0.0  # plain type that Tesseract read as no word
 MAX_WORD = 24
 WORD_COST = 2.0  # cells of misfit a span pays for each word more: over-typing is mostly one or two words
 
@@ -57,9 +63,10 @@ def ink_of(gray: np.ndarray) -> np.ndarray:
 
 
 class _RowCells:
-    """The character cells of one typed row, as ink images with a margin of SHIFT."""
+    """The character cells of one typed row, as ink images with a margin of
+    SHIFT; with ``pen``, also where pen strokes cross them."""
 
-    def __init__(self, gray: np.ndarray, layout: Layout, index: int):
+    def __init__(self, gray: np.ndarray, layout: Layout, index: int, *, pen: bool = False):
         self.row = row = layout.rows[index]
         self.pitch = layout.pitch
         ch = layout.char_height
@@ -68,16 +75,31 @@ class _RowCells:
         crop, self.box = isolate(gray, layout.components.labels, row.members, row.box,
                                  pad=int(ch + self.width), faint_below=FAINT_INK)
         self.ink = ink_of(crop)
+        self.pen = np.zeros(crop.shape, np.float32)
+        if pen:
+            ranges = [(s.box.x0 - self.box.x0, s.box.x1 - self.box.x0)
+                      for s in layout.strikes if s.row == index and s.kind == "pen"]
+            erased = erase_pen_strokes(crop, ranges, baseline=row.baseline - self.box.y0,
+                                       char_height=row.char_height, pitch=layout.pitch)
+            stroke = ((crop < INK_LEVEL) & (erased == 255)).astype(np.uint8)
+            self.pen = cv2.dilate(stroke, np.ones((3, 3), np.uint8)).astype(np.float32)
 
     def cell(self, k: int) -> np.ndarray:
+        return self._window(self.ink, k)
+
+    def off_pen(self, k: int) -> np.ndarray:
+        """1 where cell ``k`` is clear of pen strokes, 0 on them."""
+        return 1.0 - self._window(self.pen, k)
+
+    def _window(self, image: np.ndarray, k: int) -> np.ndarray:
         x0 = int(round(self.row.phase + k * self.pitch - self.width / 2)) - SHIFT - self.box.x0
         y0 = self.row.baseline - self.above - SHIFT - self.box.y0
         h, w = self.height + 2 * SHIFT, self.width + 2 * SHIFT
         out = np.zeros((h, w), np.float32)
         sy0, sx0 = max(y0, 0), max(x0, 0)
-        sy1, sx1 = min(y0 + h, self.ink.shape[0]), min(x0 + w, self.ink.shape[1])
+        sy1, sx1 = min(y0 + h, image.shape[0]), min(x0 + w, image.shape[1])
         if sy1 > sy0 and sx1 > sx0:
-            out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = self.ink[sy0:sy1, sx0:sx1]
+            out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = image[sy0:sy1, sx0:sx1]
         return out
 
     def cells_of(self, box: Box) -> list[int]:
@@ -168,6 +190,17 @@ def plain_misfits(cells: np.ndarray, glyphs: Glyphs) -> tuple[list[str], np.ndar
     c = _centre(cells).reshape(len(cells), -1).T  # (pixels, n)
     ssd = (t ** 2).sum(axis=1)[:, None] + (c ** 2).sum(axis=0)[None, :] - 2.0 * (t @ c)
     return chars, _best_shift(ssd, len(chars)) / glyphs.residual
+
+
+def masked_misfits(cells: np.ndarray, weights: np.ndarray, glyphs: Glyphs) -> np.ndarray:
+    """(n, k) misfits of every character to ``cells`` counted only where
+    ``weights`` (same shape) is 1: off the pen strokes that cross them, in the
+    order of :func:`plain_misfits`. Sum of W (T - C)^2 = T^2.W - 2 T.(W C) + W.C^2."""
+    chars, t = _flat_shifts(glyphs)
+    w = _centre(weights).reshape(len(cells), -1)
+    c = _centre(cells).reshape(len(cells), -1)
+    ssd = (t ** 2) @ w.T - 2.0 * (t @ (w * c).T) + (w * c ** 2).sum(axis=1)[None, :]
+    return _best_shift(ssd, len(chars)) / glyphs.residual
 
 
 def overtyped_misfits(cells: np.ndarray, glyphs: Glyphs, overlay: np.ndarray) -> np.ndarray:
@@ -342,7 +375,7 @@ def reread_doubtful(gray: np.ndarray, layout: Layout, rows: list[RowText], glyph
                 ks = ks[:len(core)]  # the marks were read right where the letters fill their cells
             images = np.stack([row_cells.cell(k) for k in ks])
             chars, plain = plain_misfits(images, glyphs)
-            tokens = read_span(chars, plain, plain, np.full(len(ks), np.inf), unknown_word=0.0)
+            tokens = read_span(chars, plain, plain, np.full(len(ks), np.inf), unknown_word=UNKNOWN_WORD_PLAIN)
             if not tokens or not tokens[0].listed:
                 continue
             text = tokens[0].text + trail
@@ -360,3 +393,51 @@ def _split(text: str) -> tuple[str, str, str]:
     start = next((i for i, ch in enumerate(text) if ch.isalpha()), len(text))
     stop = next((i for i in range(len(text), 0, -1) if text[i - 1].isalpha()), start)
     return text[:start], text[start:stop], text[stop:]
+
+
+PEN_BLANK = 2.0  # misfits: a cell with less ink than this off the pen stroke holds no letter
+
+
+def read_pen_struck(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[list[RowText], int]:
+    """Words under a pen stroke read again from the page's glyphs with the
+    stroke's pixels left out of the match: when words of the list explain
+    the cells best, they replace what Tesseract read (a space is a cell
+    without ink off the stroke)."""
+    rows, changed = list(rows), 0
+    cells: dict[int, _RowCells] = {}
+    for strike in (s for s in layout.strikes if s.kind == "pen"):
+        row = rows[strike.row]
+        under = [w for w in row.words if strike.box.x0 <= w.box.center[0] < strike.box.x1]
+        if not under:
+            continue
+        if strike.row not in cells:
+            cells[strike.row] = _RowCells(gray, layout, strike.row, pen=True)
+        row_cells = cells[strike.row]
+        ks = list(range(row_cells.cells_of(under[0].box)[0], row_cells.cells_of(under[-1].box)[-1] + 1))
+        if not 1 <= len(ks) <= 3 * MAX_WORD:
+            continue
+        images = np.stack([row_cells.cell(k) for k in ks])
+        weights = np.stack([row_cells.off_pen(k) for k in ks])
+        space = (_centre(weights * images ** 2)).sum(axis=(1, 2)) / glyphs.residual
+        inked = np.flatnonzero(space > PEN_BLANK)  # the pen runs on past the words it strikes
+        if not inked.size:
+            continue
+        keep = slice(inked[0], inked[-1] + 1)
+        ks, images, weights, space = ks[keep], images[keep], weights[keep], space[keep]
+        chars, _ = plain_misfits(images[:1], glyphs)
+        fit = masked_misfits(images, weights, glyphs)
+        tokens = read_span(chars, fit, fit, space, unknown_word=UNKNOWN_WORD_PEN)
+        if not tokens or not all(t.listed or t.plain for t in tokens):
+            continue
+
+        def x_of(cell: int) -> int:
+            return int(round(row_cells.row.phase + (cell - 0.5) * layout.pitch))
+
+        new = [Word(t.text, Box(x_of(ks[t.cells[0]]), min(w.box.y0 for w in under),
+                                x_of(ks[t.cells[1] - 1] + 1), max(w.box.y1 for w in under)), OVERTYPED_CONF)
+               for t in tokens]
+        kept = [w for w in row.words if not x_of(ks[0]) <= w.box.center[0] < x_of(ks[-1] + 1)]
+        words = tuple(sorted(kept + new, key=lambda w: w.box.x0))
+        rows[strike.row] = RowText(words, spaced_by_pitch(words, pitch=layout.pitch))
+        changed += 1
+    return rows, changed

@@ -17,7 +17,7 @@ from ocr.engine import Engine
 from ocr.imageio import SourcePage
 from ocr.layout import Layout, analyze_layout
 from ocr.model import Page, Step, Word
-from ocr.overtype import learn_glyphs, read_overtyping, reread_doubtful
+from ocr.overtype import learn_glyphs, read_overtyping, read_pen_struck, reread_doubtful
 from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join_split_words
 from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import is_page_like, preprocess
@@ -60,6 +60,9 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
     glyphs, seconds = _timed(lambda: learn_glyphs(pre.gray, layout, rows))
     (rows, strikes, measures), more = _timed(lambda: read_overtyping(pre.gray, layout, rows, glyphs))
     layout = replace(layout, strikes=strikes)
+    if glyphs is not None:
+        (rows, measures["pen_spans_read"]), most = _timed(lambda: read_pen_struck(pre.gray, layout, rows, glyphs))
+        more += most
     overtype_step = Step("overtype", params={"method": "glyph superposition", "lexicon": "wordfreq ru"},
                          values={**measures, "glyphs": len(glyphs.images) if glyphs else 0},
                          seconds=round(seconds + more, 3))

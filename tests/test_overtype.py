@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -11,7 +12,7 @@ from ocr.engine import TesseractEngine
 from ocr.imageio import SourcePage
 from ocr.layout import analyze_layout
 from ocr.model import Word
-from ocr.overtype import LETTERS, learn_glyphs, read_span, reread_doubtful
+from ocr.overtype import LETTERS, learn_glyphs, read_pen_struck, read_span, reread_doubtful
 from ocr.pipeline import process_page
 from ocr.preprocess import preprocess
 from ocr.recognize import RowText, read_row
@@ -75,20 +76,45 @@ def test_a_doubtful_letter_is_settled_by_the_word_list() -> None:
     assert [t.text for t in read_span(chars, under, plain, space)] == ["работа"]
 
 
-def test_a_misread_word_is_read_again_from_the_pages_glyphs_and_a_surname_stays() -> None:
-    lines = LINES[:9] + ("Копию направить тов. Беневоленскому.",)
-    gray = typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10, text=lines)
+def _read_page(gray: np.ndarray):
+    """The page preprocessed, its layout, its rows as Tesseract reads them, and the glyphs they teach."""
     pre = preprocess(SourcePage(path=Path("p.png"), index=0, image=gray, dpi=DPI))
     layout = analyze_layout(pre.binary, dpi=pre.dpi, gray=pre.gray)
     with TesseractEngine() as engine:
         rows = [read_row(engine, pre.gray, layout, i, dpi=pre.dpi) for i in range(len(layout.rows))]
+    return pre, layout, rows, learn_glyphs(pre.gray, layout, rows)
+
+
+def _misread(row: RowText, read: str, as_: str) -> RowText:
+    """``row`` as if Tesseract had read its word ``read`` as ``as_``."""
+    return RowText(tuple(Word(as_ if w.text == read else w.text, w.box, w.conf) for w in row.words), row.spaced)
+
+
+def test_a_misread_word_is_read_again_from_the_pages_glyphs_and_a_surname_stays() -> None:
+    lines = LINES[:9] + ("Копию направить тов. Беневоленскому.",)
+    pre, layout, rows, glyphs = _read_page(typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10, text=lines))
     assert rows[6].text == lines[6] and rows[9].text == lines[9]  # clean type: Tesseract reads them right
-    glyphs = learn_glyphs(pre.gray, layout, rows)
     assert glyphs is not None and {"о", "р", "д", "в"} <= set(glyphs.images)
-    # as if Tesseract had misread one letter of a word the page shows plainly
-    misread = [Word("горадов" if w.text == "городов," else w.text, w.box, w.conf) for w in rows[6].words]
-    rows[6] = RowText(tuple(misread), rows[6].spaced)
+    rows[6] = _misread(rows[6], "городов,", "горадов")  # one letter of a word the page shows plainly
     reread, changed = reread_doubtful(pre.gray, layout, rows, glyphs)
     assert changed == 1
     assert reread[6].text == lines[6].replace("городов,", "городов")
     assert reread[9].text == lines[9]  # a surname no word list holds is left as read
+
+
+def test_a_pen_struck_word_is_read_from_the_pages_glyphs_off_the_stroke() -> None:
+    gray = typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10).copy()
+    font = ImageFont.truetype(str(MONO), round(DPI / CPI / 0.6))
+    margin, text = round(0.5 * DPI), LINES[6]
+    x0 = margin + font.getlength(text[:text.index("городов")])
+    x1 = margin + font.getlength(text[:text.index("городов") + len("городов")])
+    y = round(margin + 6 * DPI / 6 * SPACING + 0.62 * font.size)  # through the small letters
+    cv2.line(gray, (round(x0) - 6, y), (round(x1) + 6, y - 3), 40, 3)
+    pre, layout, rows, glyphs = _read_page(gray)
+    pen = [s for s in layout.strikes if s.kind == "pen"]
+    assert [s.row for s in pen] == [6] and glyphs is not None
+    struck = [w.text for w in rows[6].words if pen[0].box.x0 <= w.box.center[0] < pen[0].box.x1]
+    rows[6] = _misread(rows[6], struck[0], "гсрсдсв")  # as Tesseract reads letters a stroke crosses
+    reread, changed = read_pen_struck(pre.gray, layout, rows, glyphs)
+    assert changed == 1
+    assert reread[6].text == text
