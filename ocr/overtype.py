@@ -15,12 +15,12 @@ a cell a space) whose letters explain its cells best.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import cv2
 import numpy as np
 
-from ocr.layout import Layout, Strike
+from ocr.layout import Layout, Strike, runs
 from ocr.lexicon import NEAREST_MIN_ZIPF, RUSSIAN, russian_list, russian_zipf
 from ocr.model import Box, Word
 from ocr.recognize import FAINT_INK, INK_LEVEL, RowText, _cell_of, erase_pen_strokes, isolate, spaced_by_pitch
@@ -51,10 +51,19 @@ class Glyphs:
     images: dict[str, np.ndarray]
     residual: float  # the usual squared misfit of a clean cell to its own glyph: the unit of misfit
 
-    @property
-    def size(self) -> tuple[int, int]:
-        h, w = next(iter(self.images.values())).shape
-        return h - 2 * SHIFT, w - 2 * SHIFT
+    @cached_property
+    def chars(self) -> list[str]:
+        return sorted(self.images)
+
+    @cached_property
+    def flat(self) -> np.ndarray:
+        """The glyphs of :attr:`chars` at every shift, flattened: (k * shifts, pixels)."""
+        shifted = _shifted(np.stack([self.images[ch] for ch in self.chars]))  # (k, s, h, w)
+        return shifted.reshape(shifted.shape[0] * shifted.shape[1], -1)
+
+    @cached_property
+    def flat_squared(self) -> np.ndarray:
+        return self.flat ** 2
 
 
 def ink_of(gray: np.ndarray) -> np.ndarray:
@@ -170,13 +179,6 @@ def _lexicon() -> _Lexicon:
         for n, ws in by_length.items()})
 
 
-def _flat_shifts(glyphs: Glyphs) -> tuple[list[str], np.ndarray]:
-    """The page's characters and their glyphs at every shift, flattened: (k * shifts, pixels)."""
-    chars = sorted(glyphs.images)
-    shifted = _shifted(np.stack([glyphs.images[ch] for ch in chars]))  # (k, s, h, w)
-    return chars, shifted.reshape(shifted.shape[0] * shifted.shape[1], -1)
-
-
 def _best_shift(ssd: np.ndarray, k: int) -> np.ndarray:
     """(k * shifts, n) squared misfits -> (n, k), each character at its best shift."""
     return ssd.reshape(k, -1, ssd.shape[1]).min(axis=1).T
@@ -186,21 +188,19 @@ def plain_misfits(cells: np.ndarray, glyphs: Glyphs) -> tuple[list[str], np.ndar
     """The misfit (in units of the page's residual) of every character of the
     page to each of ``cells`` (n, h + 2 SHIFT, w + 2 SHIFT): (characters, (n, k)).
     Squared distances as |T|^2 + |C|^2 - 2 T.C, all cells and shifts in one product."""
-    chars, t = _flat_shifts(glyphs)
-    c = _centre(cells).reshape(len(cells), -1).T  # (pixels, n)
-    ssd = (t ** 2).sum(axis=1)[:, None] + (c ** 2).sum(axis=0)[None, :] - 2.0 * (t @ c)
-    return chars, _best_shift(ssd, len(chars)) / glyphs.residual
+    t, c = glyphs.flat, _centre(cells).reshape(len(cells), -1).T  # (pixels, n)
+    ssd = glyphs.flat_squared.sum(axis=1)[:, None] + (c ** 2).sum(axis=0)[None, :] - 2.0 * (t @ c)
+    return glyphs.chars, _best_shift(ssd, len(glyphs.chars)) / glyphs.residual
 
 
 def masked_misfits(cells: np.ndarray, weights: np.ndarray, glyphs: Glyphs) -> np.ndarray:
     """(n, k) misfits of every character to ``cells`` counted only where
     ``weights`` (same shape) is 1: off the pen strokes that cross them, in the
     order of :func:`plain_misfits`. Sum of W (T - C)^2 = T^2.W - 2 T.(W C) + W.C^2."""
-    chars, t = _flat_shifts(glyphs)
     w = _centre(weights).reshape(len(cells), -1)
     c = _centre(cells).reshape(len(cells), -1)
-    ssd = (t ** 2) @ w.T - 2.0 * (t @ (w * c).T) + (w * c ** 2).sum(axis=1)[None, :]
-    return _best_shift(ssd, len(chars)) / glyphs.residual
+    ssd = glyphs.flat_squared @ w.T - 2.0 * (glyphs.flat @ (w * c).T) + (w * c ** 2).sum(axis=1)[None, :]
+    return _best_shift(ssd, len(glyphs.chars)) / glyphs.residual
 
 
 def overtyped_misfits(cells: np.ndarray, glyphs: Glyphs, overlay: np.ndarray) -> np.ndarray:
@@ -208,15 +208,14 @@ def overtyped_misfits(cells: np.ndarray, glyphs: Glyphs, overlay: np.ndarray) ->
     (ink adds: P = T + X - T X), in the order of :func:`plain_misfits`.
 
     With a = 1 - X and d = X - C, |P - C|^2 = T^2.a^2 + 2 T.(a d) + |d|^2."""
-    chars, t = _flat_shifts(glyphs)
     over_shifts = _shifted(overlay).reshape((2 * SHIFT + 1) ** 2, -1)
     c = _centre(cells).reshape(len(cells), -1)
     # the over-typing stands, in each cell, where the cell's ink best covers it
     uncovered = (np.clip(over_shifts[None, :, :] - c[:, None, :], 0, None) ** 2).sum(axis=2)
     x = over_shifts[np.argmin(uncovered, axis=1)]  # (n, pixels)
     a, d = 1.0 - x, x - c
-    ssd = (t ** 2) @ (a ** 2).T + 2.0 * (t @ (a * d).T) + (d ** 2).sum(axis=1)[None, :]
-    return _best_shift(ssd, len(chars)) / glyphs.residual
+    ssd = glyphs.flat_squared @ (a ** 2).T + 2.0 * (glyphs.flat @ (a * d).T) + (d ** 2).sum(axis=1)[None, :]
+    return _best_shift(ssd, len(glyphs.chars)) / glyphs.residual
 
 
 @dataclass(frozen=True)
@@ -306,6 +305,54 @@ def read_span(chars: list[str], under: np.ndarray, plain: np.ndarray, space: np.
 
 
 OVERTYPED_CONF = 0.5
+BLANK_CELL = 2.0  # misfits: a cell with less ink than this holds no letter
+# A doubtful run of cells is over-typed when the page's own х or hyphen laid
+# over the letters explains most of its cells (OVERTYPED_SHARE) by more than
+# half a unit, and the middle cell by OVERTYPED_GAIN units; on the corpus no
+# run of plain type reached both, 10 over-typed runs that the ink density
+# missed (hyphens, light ribbon) did.
+OVERTYPED_SHARE = 0.7
+OVERTYPED_GAIN = 1.4
+OVERLAYS = "х-"
+DOUBTFUL_CONF = 0.9
+
+
+def find_overtyping(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[Strike, ...]:
+    """Over-typed spans that the ink density did not show, found by
+    superposition: runs of three inked cells or more, read doubtfully (no
+    word of the list, or with low confidence) and struck by nothing, whose
+    cells the page's ``х`` or hyphen typed over its letters explains far
+    better than its letters alone."""
+    overlays = [glyphs.images[ch] for ch in OVERLAYS if ch in glyphs.images]
+    found: list[Strike] = []
+    for index, (row, text) in enumerate(zip(layout.rows, rows)):
+        if not text.words or not overlays:
+            continue
+        row_cells = _RowCells(gray, layout, index)
+        ks = row_cells.cells_of(row.box)
+        images = np.stack([row_cells.cell(k) for k in ks])
+        inked = (_centre(images) ** 2).sum(axis=(1, 2)) / glyphs.residual > BLANK_CELL
+        for start, stop in runs(inked):
+            if stop - start < 3:
+                continue
+            x0, x1 = _x_of(row, ks[start], layout.pitch), _x_of(row, ks[stop - 1] + 1, layout.pitch)
+            words = [w for w in text.words if x0 <= w.box.center[0] < x1]
+            if not words or any(s.row == index and s.box.x0 < x1 and x0 < s.box.x1 for s in layout.strikes):
+                continue
+            if all(russian_zipf(_split(w.text)[1]) >= NEAREST_MIN_ZIPF and w.conf >= DOUBTFUL_CONF for w in words):
+                continue
+            _, plain = plain_misfits(images[start:stop], glyphs)
+            for overlay in overlays:
+                gain = plain.min(axis=1) - overtyped_misfits(images[start:stop], glyphs, overlay).min(axis=1)
+                if np.mean(gain > 0.5) >= OVERTYPED_SHARE and np.median(gain) >= OVERTYPED_GAIN:
+                    found.append(Strike(row=index, box=Box(x0, row.box.y0, x1, row.box.y1), kind="overtype"))
+                    break
+    return tuple(found)
+
+
+def _x_of(row, cell: int, pitch: float) -> int:
+    """x of the left edge of ``cell`` in ``row``."""
+    return int(round(row.phase + (cell - 0.5) * pitch))
 
 
 def read_overtyping(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs | None
@@ -424,7 +471,7 @@ def read_pen_struck(gray: np.ndarray, layout: Layout, rows: list[RowText], glyph
             continue
         keep = slice(inked[0], inked[-1] + 1)
         ks, images, weights, space = ks[keep], images[keep], weights[keep], space[keep]
-        chars, _ = plain_misfits(images[:1], glyphs)
+        chars = glyphs.chars
         fit = masked_misfits(images, weights, glyphs)
         tokens = read_span(chars, fit, fit, space, unknown_word=UNKNOWN_WORD_PEN)
         if not tokens or not all(t.listed or t.plain for t in tokens):

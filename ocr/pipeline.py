@@ -17,7 +17,7 @@ from ocr.engine import Engine
 from ocr.imageio import SourcePage
 from ocr.layout import Layout, analyze_layout
 from ocr.model import Page, Step, Word
-from ocr.overtype import learn_glyphs, read_overtyping, read_pen_struck, reread_doubtful
+from ocr.overtype import find_overtyping, learn_glyphs, read_overtyping, read_pen_struck, reread_doubtful
 from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join_split_words
 from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import is_page_like, preprocess
@@ -58,6 +58,10 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
 
     layout = replace(layout, strikes=confirm_strikes(layout.strikes, rows))
     glyphs, seconds = _timed(lambda: learn_glyphs(pre.gray, layout, rows))
+    if glyphs is not None:
+        (found, most) = _timed(lambda: find_overtyping(pre.gray, layout, rows, glyphs))
+        layout = replace(layout, strikes=layout.strikes + found)
+        seconds += most
     (rows, strikes, measures), more = _timed(lambda: read_overtyping(pre.gray, layout, rows, glyphs))
     layout = replace(layout, strikes=strikes)
     if glyphs is not None:

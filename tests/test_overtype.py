@@ -21,11 +21,15 @@ from tests.rendering import LINES, MONO, typed_page
 DPI, CPI, SPACING = 300, 10, 1.5
 
 
+# the test page's last line shows the hyphen, which hyphen over-typing is found by
+TEXT = LINES[:9] + ("Беседа длилась два-три часа, в научно-техническом плане.",)
+
+
 def _overtyped_page(line: int, word: str, *, over: str = "х") -> np.ndarray:
     """The rendered test page with ``word`` of line ``line`` over-typed letter by letter."""
-    page = Image.fromarray(typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10))
+    page = Image.fromarray(typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10, text=TEXT))
     font = ImageFont.truetype(str(MONO), round(DPI / CPI / 0.6))
-    text = LINES[line]
+    text = TEXT[line]
     start = text.index(word)
     margin = round(0.5 * DPI)
     x = margin + font.getlength(text[:start])
@@ -34,9 +38,12 @@ def _overtyped_page(line: int, word: str, *, over: str = "х") -> np.ndarray:
     return np.asarray(page)
 
 
-@pytest.mark.parametrize("line, word", [(6, "городов"), (2, "выполнению")])
-def test_a_word_over_typed_with_x_is_read_from_the_pages_own_glyphs(tmp_path: Path, line: int, word: str) -> None:
-    image = _overtyped_page(line, word)
+@pytest.mark.parametrize("line, word, over", [(6, "городов", "х"), (2, "выполнению", "х"), (4, "продукции", "-")])
+def test_a_word_over_typed_is_found_and_read_from_the_pages_own_glyphs(tmp_path: Path, line: int, word: str,
+                                                                       over: str) -> None:
+    """Over-typing with х shows as dense ink; with hyphens it does not, and
+    is found by the page's hyphen laid over its letters."""
+    image = _overtyped_page(line, word, over=over)
     with TesseractEngine() as engine:
         page = process_page(SourcePage(path=tmp_path / "p.png", index=0, image=image, dpi=DPI), engine=engine)
     deletions = page.regions_of("deletion")
