@@ -14,14 +14,15 @@ from typing import Callable, TypeVar
 from ocr.assemble import assemble, assemble_print, confirm_strikes, is_under
 from ocr.carets import take_carets
 from ocr.engine import Engine
+from ocr.glyphs import Glyphs, learn_glyphs
 from ocr.imageio import SourcePage
 from ocr.layout import Layout, analyze_layout
 from ocr.model import Page, Step, Word
-from ocr.overtype import find_overtyping, learn_glyphs, read_overtyping, read_pen_struck, reread_doubtful
 from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join_split_words
 from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import is_page_like, preprocess
 from ocr.recognize import HAND_PSM, TYPED_PSM, RowText, _plain, read_hand, read_row
+from ocr.reread import find_overtyping, read_overtyping, read_pen_struck, reread_doubtful
 
 PRINT_PSM = 3  # Tesseract's own page layout, for pages without a typewriter grid
 PRINTED_PAGE_MIN_LINES = 15
@@ -57,19 +58,9 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
                           seconds=seconds)
 
     layout = replace(layout, strikes=confirm_strikes(layout.strikes, rows))
-    glyphs, seconds = _timed(lambda: learn_glyphs(pre.gray, layout, rows))
-    if glyphs is not None:
-        (found, most) = _timed(lambda: find_overtyping(pre.gray, layout, rows, glyphs))
-        layout = replace(layout, strikes=layout.strikes + found)
-        seconds += most
-    (rows, strikes, measures), more = _timed(lambda: read_overtyping(pre.gray, layout, rows, glyphs))
-    layout = replace(layout, strikes=strikes)
-    if glyphs is not None:
-        (rows, measures["pen_spans_read"]), most = _timed(lambda: read_pen_struck(pre.gray, layout, rows, glyphs))
-        more += most
-    overtype_step = Step("overtype", params={"method": "glyph superposition", "lexicon": "wordfreq ru"},
-                         values={**measures, "glyphs": len(glyphs.images) if glyphs else 0},
-                         seconds=round(seconds + more, 3))
+    (layout, rows, glyphs, values), seconds = _timed(lambda: _read_struck(pre.gray, layout, rows))
+    glyphs_step = Step("glyphs", params={"method": "superposition on the page's own glyphs",
+                                         "lexicon": "wordfreq ru"}, values=values, seconds=seconds)
     values = {"words_checked": 0, "words_doubtful": 0, "words_changed": 0}
     seconds = 0.0
     if postcorrect:
@@ -95,8 +86,24 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
     return Page(
         image=str(source.path), width=width, height=height, dpi=pre.dpi, skew_deg=pre.skew_deg,
         regions=result.regions, markup=result.markup,
-        steps=(pre.step, layout_step, recognize_step, overtype_step, postcorrect_step, assemble_step), engine=engine.info(),
+        steps=(pre.step, layout_step, recognize_step, glyphs_step, postcorrect_step, assemble_step), engine=engine.info(),
     )
+
+
+def _read_struck(gray, layout: Layout, rows: list[RowText]) -> tuple[Layout, list[RowText], Glyphs | None, dict]:
+    """The page's glyphs, learnt from its confidently read words; the
+    over-typing they find; the over-typed and pen-struck words read with
+    them (:mod:`ocr.reread`)."""
+    glyphs = learn_glyphs(gray, layout, rows)
+    if glyphs is None:
+        return layout, rows, None, {"glyphs": 0}
+    found = find_overtyping(gray, layout, rows, glyphs)
+    layout = replace(layout, strikes=layout.strikes + found)
+    rows, strikes, overtyped = read_overtyping(gray, layout, rows, glyphs)
+    layout = replace(layout, strikes=strikes)
+    rows, pen = read_pen_struck(gray, layout, rows, glyphs)
+    return layout, rows, glyphs, {"glyphs": len(glyphs.images), "overtyping_found": len(found),
+                                  "overtyped_spans_read": overtyped, "pen_spans_read": pen}
 
 
 def _correct_far(layout: Layout, rows: list[RowText], hands: list[RowText]

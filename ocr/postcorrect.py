@@ -292,6 +292,13 @@ def correct_word(core: str, *, frequency: Frequency = russian_zipf, mid_sentence
     return best if lowered else _capital_like(core, best)
 
 
+def split_marks(text: str) -> tuple[str, str, str]:
+    """The marks before a word, the word (letters and digits, with whatever
+    stands between them), the marks after it."""
+    lead, core, trail = _CORE.match(text).groups()
+    return lead, core, trail
+
+
 def _spacing(row: RowText) -> tuple[bool, ...]:
     """Whether a space precedes each word (a row without that record has one between all words)."""
     n = len(row.words)

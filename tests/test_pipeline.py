@@ -48,7 +48,7 @@ def test_pipeline_assembles_layers_from_layout_and_words(tmp_path: Path) -> None
     assert layers["deletions"][0]["text"] == "три четыре"
     assert "кадров" in layers["reading"] and layers["reading"].count("три") == 4  # 5 rows, one struck
 
-    assert [s.name for s in page.steps] == ["preprocess", "layout", "recognize", "overtype", "postcorrect", "assemble"]
+    assert [s.name for s in page.steps] == ["preprocess", "layout", "recognize", "glyphs", "postcorrect", "assemble"]
     assert all(s.seconds >= 0 for s in page.steps)
     # typed rows are read without the letters no Russian typewriter had; handwriting with all
     blacklists = [settings["variables"]["tessedit_char_blacklist"] for _, _, settings in engine.calls]

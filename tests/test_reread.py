@@ -1,4 +1,4 @@
-"""Over-typed words read from the page's own glyphs (:mod:`ocr.overtype`)."""
+"""Over-typed words read from the page's own glyphs (:mod:`ocr.reread`)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,7 +12,8 @@ from ocr.engine import TesseractEngine
 from ocr.imageio import SourcePage
 from ocr.layout import analyze_layout
 from ocr.model import Word
-from ocr.overtype import LETTERS, learn_glyphs, read_pen_struck, read_span, reread_doubtful
+from ocr.glyphs import LETTERS, learn_glyphs, read_cells
+from ocr.reread import read_pen_struck, reread_doubtful
 from ocr.pipeline import process_page
 from ocr.preprocess import preprocess
 from ocr.recognize import RowText, read_row
@@ -70,7 +71,7 @@ def _misfits(truth: str, chars: list[str]) -> tuple[np.ndarray, np.ndarray, np.n
 def test_a_span_reads_as_words_a_space_cell_apart_with_a_capital_and_a_plain_comma() -> None:
     chars = sorted(set(LETTERS) | {"О", "Д", ",", "."})
     truth = "Около месяца,"
-    tokens = read_span(chars, *_misfits(truth, chars))
+    tokens = read_cells(chars, *_misfits(truth, chars))
     assert [(t.text, t.cells, t.plain) for t in tokens] == [
         ("Около", (0, 5), False), ("месяца", (6, 12), False), (",", (12, 13), True)]
 
@@ -80,7 +81,7 @@ def test_a_doubtful_letter_is_settled_by_the_word_list() -> None:
     under, plain, space = _misfits("работа", chars)
     # the fourth cell fits "о" and "с" alike (what an over-typed о leaves visible)
     under[3, chars.index("о")] = under[3, chars.index("с")] = 2.0
-    assert [t.text for t in read_span(chars, under, plain, space)] == ["работа"]
+    assert [t.text for t in read_cells(chars, under, plain, space)] == ["работа"]
 
 
 def _read_page(gray: np.ndarray):

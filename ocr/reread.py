@@ -1,0 +1,196 @@
+"""Typed words read again from the page's own glyphs (:mod:`ocr.glyphs`).
+
+To delete typed words a typist backspaced and typed ``х`` (or ``x``, ``-``,
+``/``) over every letter and every space between them, or struck them with
+a pen. Tesseract makes nothing of over-typed cells (``ххадмихикхняхиЕ`` for
+``и административных мер``) and little of letters a stroke crosses, but
+each over-typed cell holds just two glyphs of the page's typewriter, the
+letter and the over-typing, and a struck cell the letter and the pen. So
+over-typed spans are read with the over-typing's image (the median of the
+span's cells: the letters under it differ, the over-typing does not) laid
+over every letter, pen-struck spans with the stroke's pixels left out, and
+typed words Tesseract read as no word with the plain glyphs; the word list
+picks the words.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ocr.glyphs import (LETTERS, MAX_WORD, Glyphs, RowCells, Token, centre, masked_misfits, overtyped_misfits,
+                        plain_misfits, read_cells, x_of)
+from ocr.layout import Layout, Strike, runs
+from ocr.lexicon import NEAREST_MIN_ZIPF, russian_zipf
+from ocr.model import Box, Word
+from ocr.postcorrect import split_marks
+from ocr.recognize import RowText, spaced_by_pitch
+
+# Cells of misfit charged per letter of a word not in the word list: under
+# over-typing the list must decide, in plain type the image; 1.0, 0.5 and 0
+# measured best for each on the corpus.
+UNKNOWN_WORD_PEN = 0.5  # pen-struck, the stroke's pixels left out
+UNKNOWN_WORD_PLAIN = 0.0  # plain type that Tesseract read as no word
+
+REREAD_CONF = 0.5  # the confidence given to words read from the glyphs
+BLANK_CELL = 2.0  # misfits: a cell with less ink than this holds no letter
+# A doubtful run of cells is over-typed when the page's own х or hyphen laid
+# over the letters explains most of its cells (OVERTYPED_SHARE) by more than
+# half a unit, and the middle cell by OVERTYPED_GAIN units; on the corpus no
+# run of plain type reached both, 10 over-typed runs that the ink density
+# missed (hyphens, light ribbon) did.
+OVERTYPED_SHARE = 0.7
+OVERTYPED_GAIN = 1.4
+OVERLAYS = "х-"
+DOUBTFUL_CONF = 0.9
+
+
+def find_overtyping(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[Strike, ...]:
+    """Over-typed spans that the ink density did not show, found by
+    superposition: runs of three inked cells or more, read doubtfully (no
+    word of the list, or with low confidence) and struck by nothing, whose
+    cells the page's ``х`` or hyphen typed over its letters explains far
+    better than its letters alone."""
+    overlays = [glyphs.images[ch] for ch in OVERLAYS if ch in glyphs.images]
+    found: list[Strike] = []
+    for index, (row, text) in enumerate(zip(layout.rows, rows)):
+        if not text.words or not overlays:
+            continue
+        row_cells = RowCells(gray, layout, index)
+        ks = row_cells.cells_of(row.box)
+        images = np.stack([row_cells.cell(k) for k in ks])
+        inked = (centre(images) ** 2).sum(axis=(1, 2)) / glyphs.residual > BLANK_CELL
+        for start, stop in runs(inked):
+            if stop - start < 3:
+                continue
+            x0, x1 = x_of(row, ks[start], layout.pitch), x_of(row, ks[stop - 1] + 1, layout.pitch)
+            words = [w for w in text.words if x0 <= w.box.center[0] < x1]
+            if not words or any(s.row == index and s.box.x0 < x1 and x0 < s.box.x1 for s in layout.strikes):
+                continue
+            if all(_known(w.text) and w.conf >= DOUBTFUL_CONF for w in words):
+                continue
+            best = plain_misfits(images[start:stop], glyphs).min(axis=1)
+            for overlay in overlays:
+                gain = best - overtyped_misfits(images[start:stop], glyphs, overlay).min(axis=1)
+                if np.mean(gain > 0.5) >= OVERTYPED_SHARE and np.median(gain) >= OVERTYPED_GAIN:
+                    found.append(Strike(row=index, box=Box(x0, row.box.y0, x1, row.box.y1), kind="overtype"))
+                    break
+    return tuple(found)
+
+
+def read_overtyping(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs
+                    ) -> tuple[list[RowText], tuple[Strike, ...], int]:
+    """The rows with the words under each over-typed span read by
+    superposition, the strikes with each span narrowed to its over-typed
+    cells (a comma typed after the struck words is no part of them), and how
+    many spans were read."""
+    spans = [s for s in layout.strikes if s.kind == "overtype"]
+    if not spans:
+        return rows, layout.strikes, 0
+    cells = {s.row: RowCells(gray, layout, s.row) for s in spans}
+    span_cells = {s: cells[s.row].cells_of(s.box) for s in spans}
+    overlay = np.median([cells[s.row].cell(k) for s, ks in span_cells.items() for k in ks], axis=0)
+    rows, narrowed = list(rows), {}
+    for strike, ks in span_cells.items():
+        images = np.stack([cells[strike.row].cell(k) for k in ks])
+        space = ((centre(images) - centre(overlay)) ** 2).sum(axis=(1, 2)) / glyphs.residual
+        tokens = read_cells(glyphs.chars, overtyped_misfits(images, glyphs, overlay),
+                            plain_misfits(images, glyphs), space)
+        struck = [t for t in tokens if not t.plain]
+        if not struck:
+            continue
+        rows[strike.row] = _replace_words(rows[strike.row], tokens, ks, layout=layout, row=strike.row,
+                                          y=(strike.box.y0, strike.box.y1))
+        end = x_of(layout.rows[strike.row], ks[struck[-1].cells[1] - 1] + 1, layout.pitch)
+        narrowed[strike] = replace(strike, box=Box(strike.box.x0, strike.box.y0, end, strike.box.y1))
+    return rows, tuple(narrowed.get(s, s) for s in layout.strikes), len(narrowed)
+
+
+def read_pen_struck(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[list[RowText], int]:
+    """Words under a pen stroke read again from the page's glyphs with the
+    stroke's pixels left out of the match: when words of the list explain
+    the cells best, they replace what Tesseract read (a space is a cell
+    without ink off the stroke)."""
+    rows, changed = list(rows), 0
+    cells: dict[int, RowCells] = {}
+    for strike in (s for s in layout.strikes if s.kind == "pen"):
+        under = [w for w in rows[strike.row].words if strike.box.x0 <= w.box.center[0] < strike.box.x1]
+        if not under:
+            continue
+        if strike.row not in cells:
+            cells[strike.row] = RowCells(gray, layout, strike.row, pen=True)
+        row_cells = cells[strike.row]
+        ks = list(range(row_cells.cells_of(under[0].box)[0], row_cells.cells_of(under[-1].box)[-1] + 1))
+        if not 1 <= len(ks) <= 3 * MAX_WORD:
+            continue
+        images = np.stack([row_cells.cell(k) for k in ks])
+        weights = np.stack([row_cells.off_pen(k) for k in ks])
+        space = centre(weights * images ** 2).sum(axis=(1, 2)) / glyphs.residual
+        inked = np.flatnonzero(space > BLANK_CELL)  # the pen runs on past the words it strikes
+        if not inked.size:
+            continue
+        keep = slice(inked[0], inked[-1] + 1)
+        ks, images, weights, space = ks[keep], images[keep], weights[keep], space[keep]
+        fit = masked_misfits(images, weights, glyphs)
+        tokens = read_cells(glyphs.chars, fit, fit, space, unknown_word=UNKNOWN_WORD_PEN)
+        if not tokens or not all(t.listed or t.plain for t in tokens):
+            continue
+        rows[strike.row] = _replace_words(rows[strike.row], tokens, ks, layout=layout, row=strike.row,
+                                          y=(min(w.box.y0 for w in under), max(w.box.y1 for w in under)))
+        changed += 1
+    return rows, changed
+
+
+def reread_doubtful(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[list[RowText], int]:
+    """Typed words Tesseract read as no word of the list, read again from the
+    page's glyphs letter by letter; a word of the list that explains their
+    cells better than any letter-by-letter reading replaces what was read.
+    Left alone: words under strikes, words with marks before them, and the
+    halves of a word broken across lines (no word of the list by themselves)."""
+    rows, changed = list(rows), 0
+    for index, row in enumerate(rows):
+        struck = [s.box for s in layout.strikes if s.row == index]
+        row_cells: RowCells | None = None
+        words = list(row.words)
+        continued = index > 0 and rows[index - 1].text.endswith("-")  # starts with a word's second half
+        for n, word in enumerate(words):
+            lead, core, trail = split_marks(word.text)
+            if lead or trail.endswith("-") or (n == 0 and continued) or len(core) < 3 or _known(core):
+                continue
+            if not all(ch.lower() in LETTERS for ch in core) or any(b.x0 <= word.box.center[0] < b.x1 for b in struck):
+                continue
+            row_cells = row_cells or RowCells(gray, layout, index)
+            ks = row_cells.cells_of(word.box)
+            if not 3 <= len(ks) <= MAX_WORD:
+                continue
+            if len(ks) == len(core) + len(trail):
+                ks = ks[:len(core)]  # the marks were read right where the letters fill their cells
+            images = np.stack([row_cells.cell(k) for k in ks])
+            fit = plain_misfits(images, glyphs)
+            tokens = read_cells(glyphs.chars, fit, fit, np.full(len(ks), np.inf), unknown_word=UNKNOWN_WORD_PLAIN)
+            if not tokens or not tokens[0].listed:
+                continue
+            text = tokens[0].text + trail
+            if core[0].isupper():
+                text = text[0].upper() + text[1:]
+            if text != word.text:
+                words[n] = Word(text, word.box, word.conf)
+                changed += 1
+        rows[index] = RowText(tuple(words), row.spaced)
+    return rows, changed
+
+
+def _known(text: str) -> bool:
+    return russian_zipf(split_marks(text)[1]) >= NEAREST_MIN_ZIPF
+
+
+def _replace_words(text: RowText, tokens: list[Token], ks: list[int], *, layout: Layout, row: int,
+                   y: tuple[int, int]) -> RowText:
+    """``text`` with the words over cells ``ks`` replaced by ``tokens`` read from them."""
+    typed = layout.rows[row]
+    x0, x1 = x_of(typed, ks[0], layout.pitch), x_of(typed, ks[-1] + 1, layout.pitch)
+    new = [Word(t.text, Box(x_of(typed, ks[t.cells[0]], layout.pitch), y[0],
+                            x_of(typed, ks[t.cells[1] - 1] + 1, layout.pitch), y[1]), REREAD_CONF) for t in tokens]
+    kept = [w for w in text.words if not x0 <= w.box.center[0] < x1]
+    words = tuple(sorted(kept + new, key=lambda w: w.box.x0))
+    return RowText(words, spaced_by_pitch(words, pitch=layout.pitch))
