@@ -150,13 +150,10 @@ def learn_glyphs(gray: np.ndarray, layout: Layout, rows: list[RowText]) -> Glyph
     return Glyphs(images, residual=max(float(np.median(misfit)), 1.0))
 
 
-@dataclass(frozen=True)
-class _Lexicon:
-    words: dict[int, tuple[list[str], np.ndarray, np.ndarray]]  # length -> words, letter indices, zipf
-
-
 @lru_cache(maxsize=1)
-def _lexicon() -> _Lexicon:
+def _word_list() -> dict[int, tuple[list[str], np.ndarray, np.ndarray]]:
+    """The common words of the list by length: the words, their letters as
+    indices into LETTERS (n, length), their Zipf frequencies (n,)."""
     floor = 10.0 ** (NEAREST_MIN_ZIPF - 9.0)
     best: dict[str, float] = {}
     for word, freq in russian_list().items():
@@ -166,11 +163,11 @@ def _lexicon() -> _Lexicon:
     by_length: dict[int, list[str]] = {}
     for word in best:
         by_length.setdefault(len(word), []).append(word)
-    index = {ch: i for i, ch in enumerate(LETTERS)}
-    return _Lexicon({
-        n: (ws, np.array([[index[ch] for ch in w] for w in ws], dtype=np.int16),
-            np.log10(np.array([best[w] for w in ws])) + 9.0)
-        for n, ws in by_length.items()})
+    index = np.zeros(max(map(ord, LETTERS)) + 1, dtype=np.int16)
+    index[[ord(ch) for ch in LETTERS]] = np.arange(len(LETTERS))
+    return {n: (ws, index[np.frombuffer("".join(ws).encode("utf-32-le"), dtype=np.uint32).reshape(len(ws), n)],
+                np.log10(np.array([best[w] for w in ws])) + 9.0)
+            for n, ws in by_length.items()}
 
 
 def _best_shift(ssd: np.ndarray, k: int) -> np.ndarray:
@@ -249,7 +246,7 @@ def read_cells(chars: list[str], letters: np.ndarray, marks: np.ndarray, space: 
     first = np.minimum(lower, upper)
     letter_cols = [col[ch] for ch in chars if ch.isalnum()]
     mark_cols = [col[ch] for ch in chars if ch in MARKS]
-    lexicon = _lexicon().words
+    lexicon = _word_list()
 
     INF = float("inf")
     after_word = [INF] * (n + 1)
