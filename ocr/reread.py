@@ -194,3 +194,50 @@ def _replace_words(text: RowText, tokens: list[Token], ks: list[int], *, layout:
     kept = [w for w in text.words if not x0 <= w.box.center[0] < x1]
     words = tuple(sorted(kept + new, key=lambda w: w.box.x0))
     return RowText(words, spaced_by_pitch(words, pitch=layout.pitch))
+
+
+CASE_MARGIN = 2.0  # misfits: the other case must fit a letter's cell this much better
+
+
+def restore_case(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[list[RowText], int]:
+    """Capitals read as small letters and small letters read as capitals
+    (``цк`` for ``ЦК``, ``Он`` read ``он``), set by which case of the page's
+    glyphs fits the letter's cell better: the first letter of a word, or
+    every letter of a word whose letters all fit as capitals."""
+    rows, changed = list(rows), 0
+    for index, row in enumerate(rows):
+        struck = [s.box for s in layout.strikes if s.row == index]
+        row_cells: RowCells | None = None
+        words = list(row.words)
+        for n, word in enumerate(words):
+            if not word.text[:1].isalpha() or any(b.x0 <= word.box.center[0] < b.x1 for b in struck):
+                continue
+            letters = [ch for ch in word.text if ch.isalpha()]
+            if not all(ch.lower() in glyphs.images and ch.upper() in glyphs.images for ch in letters[:1]):
+                continue
+            row_cells = row_cells or RowCells(gray, layout, index)
+            ks = row_cells.cells_of(word.box)
+            if len(ks) != len(word.text):
+                continue
+            fit = plain_misfits(np.stack([row_cells.cell(k) for k in ks]), glyphs)
+            col = {ch: i for i, ch in enumerate(glyphs.chars)}
+
+            def better(i: int, case, margin: float = CASE_MARGIN) -> bool:
+                ch = word.text[i]
+                other = case(ch)
+                return (other != ch and ch in col and other in col
+                        and fit[i, col[other]] + margin < fit[i, col[ch]])
+
+            text = word.text
+            if len(letters) == len(text) and len(text) > 1 and all(better(i, str.upper) or text[i].isupper()
+                                                                   for i in range(len(text))):
+                text = text.upper()
+            elif better(0, str.upper):
+                text = text[0].upper() + text[1:]
+            elif better(0, str.lower) and not text.isupper():
+                text = text[0].lower() + text[1:]
+            if text != word.text:
+                words[n] = Word(text, word.box, word.conf)
+                changed += 1
+        rows[index] = RowText(tuple(words), row.spaced)
+    return rows, changed

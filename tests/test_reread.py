@@ -13,7 +13,7 @@ from ocr.imageio import SourcePage
 from ocr.layout import analyze_layout
 from ocr.model import Word
 from ocr.glyphs import LETTERS, learn_glyphs, read_cells
-from ocr.reread import read_pen_struck, reread_doubtful
+from ocr.reread import read_pen_struck, restore_case, reread_doubtful
 from ocr.pipeline import process_page
 from ocr.preprocess import preprocess
 from ocr.recognize import RowText, read_row
@@ -126,3 +126,15 @@ def test_a_pen_struck_word_is_read_from_the_pages_glyphs_off_the_stroke() -> Non
     reread, changed = read_pen_struck(pre.gray, layout, rows, glyphs)
     assert changed == 1
     assert reread[6].text == text
+
+
+def test_a_letter_read_in_the_wrong_case_is_set_by_the_case_of_the_glyph_that_fits() -> None:
+    line = "Совет Союза и ЦК КПСС, вопросы сельского хозяйства"
+    pre, layout, rows, glyphs = _read_page(typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10,
+                                                      text=LINES[:9] + (line,)))
+    assert rows[9].text == line
+    assert glyphs is not None and {"С", "с"} <= set(glyphs.images)
+    rows[9] = _misread(_misread(rows[9], "Союза", "союза"), "сельского", "Сельского")
+    recased, changed = restore_case(pre.gray, layout, rows, glyphs)
+    assert changed == 2
+    assert recased[9].text == line
