@@ -22,7 +22,8 @@ from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join_
 from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import is_page_like, preprocess
 from ocr.recognize import HAND_PSM, TYPED_PSM, RowText, _plain, read_hand, read_row
-from ocr.reread import find_overtyping, read_overtyping, read_pen_struck, restore_case, reread_doubtful
+from ocr.reread import (find_overtyping, read_overtyping, read_pen_struck, reread_doubtful, restore_case,
+                        restore_marks)
 
 PRINT_PSM = 3  # Tesseract's own page layout, for pages without a typewriter grid
 PRINTED_PAGE_MIN_LINES = 15
@@ -68,15 +69,17 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
         rows = list(corrected.rows)
         (rows, hands, far), more = _timed(lambda: _correct_far(layout, rows, hands))
         seconds += more
-        reread = recased = 0
+        reread = recased = remarked = 0
         if glyphs is not None:
             (rows, reread), more = _timed(lambda: reread_doubtful(pre.gray, layout, rows, glyphs))
             seconds += more
             (rows, recased), more = _timed(lambda: restore_case(pre.gray, layout, rows, glyphs))
             seconds += more
+            (rows, remarked), more = _timed(lambda: restore_marks(pre.gray, layout, rows, glyphs))
+            seconds += more
         values = {"words_checked": corrected.checked, "words_doubtful": corrected.doubtful,
                   "words_changed": len(corrected.changes), "far_words_changed": far, "words_reread": reread,
-                  "words_recased": recased}
+                  "words_recased": recased, "marks_changed": remarked}
     postcorrect_step = Step("postcorrect", params={"enabled": postcorrect, "lexicon": "wordfreq ru", **POSTCORRECT,
                                                    "struck_max_ratio": STRUCK_MAX_RATIO,
                                                    "hand_max_ratio": HAND_MAX_RATIO},

@@ -241,3 +241,43 @@ def restore_case(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: 
                 changed += 1
         rows[index] = RowText(tuple(words), row.spaced)
     return rows, changed
+
+
+PUNCTUATION = ".,:;"
+MARK_MARGIN = 1.0  # misfits: another mark (or none) must fit a mark's cell this much better
+
+
+def restore_marks(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[list[RowText], int]:
+    """Full stops, commas, colons and semicolons after a word set by which of
+    the page's marks fits the mark's cell best, or dropped where a blank
+    cell fits better (a speck read as a mark)."""
+    marks = [ch for ch in PUNCTUATION if ch in glyphs.images]
+    if len(marks) < 2:
+        return rows, 0
+    col = [glyphs.chars.index(ch) for ch in marks]
+    rows, changed = list(rows), 0
+    for index, row in enumerate(rows):
+        row_cells: RowCells | None = None
+        words = list(row.words)
+        for n, word in enumerate(words):
+            lead, core, trail = split_marks(word.text)
+            if not core or not trail or not all(ch in marks for ch in trail):
+                continue  # a mark the page does not show plainly is left as read
+            row_cells = row_cells or RowCells(gray, layout, index)
+            ks = row_cells.cells_of(word.box)
+            if len(ks) != len(word.text):
+                continue
+            images = np.stack([row_cells.cell(k) for k in ks[len(word.text) - len(trail):]])
+            fit = plain_misfits(images, glyphs)[:, col]
+            blank = (centre(images) ** 2).sum(axis=(1, 2)) / glyphs.residual
+            new = ""
+            for ch, options, none in zip(trail, fit, blank):
+                best, read = int(np.argmin(options)), options[marks.index(ch)]
+                if none + MARK_MARGIN < options[best]:
+                    continue  # no mark there
+                new += marks[best] if options[best] + MARK_MARGIN < read else ch
+            if new != trail:
+                words[n] = Word(lead + core + new, word.box, word.conf)
+                changed += 1
+        rows[index] = RowText(tuple(words), row.spaced)
+    return rows, changed

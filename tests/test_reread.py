@@ -11,9 +11,9 @@ from PIL import Image, ImageDraw, ImageFont
 from ocr.engine import TesseractEngine
 from ocr.imageio import SourcePage
 from ocr.layout import analyze_layout
-from ocr.model import Word
+from ocr.model import Box, Word
 from ocr.glyphs import LETTERS, learn_glyphs, read_cells
-from ocr.reread import read_pen_struck, restore_case, reread_doubtful
+from ocr.reread import read_pen_struck, reread_doubtful, restore_case, restore_marks
 from ocr.pipeline import process_page
 from ocr.preprocess import preprocess
 from ocr.recognize import RowText, read_row
@@ -138,3 +138,17 @@ def test_a_letter_read_in_the_wrong_case_is_set_by_the_case_of_the_glyph_that_fi
     recased, changed = restore_case(pre.gray, layout, rows, glyphs)
     assert changed == 2
     assert recased[9].text == line
+
+
+def test_a_full_stop_read_as_a_comma_is_set_by_the_mark_that_fits_and_a_speck_mark_dropped() -> None:
+    pre, layout, rows, glyphs = _read_page(typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10))
+    assert rows[2].text == LINES[2][:55] and rows[6].text == LINES[6][:55]
+    assert glyphs is not None and {".", ","} <= set(glyphs.images)
+    rows[2] = _misread(rows[2], "плана.", "плана,")
+    # a mark read in the blank cell after a word (the box as if it covered that cell)
+    word = next(w for w in rows[6].words if w.text == "школ")
+    wider = Word("школ.", Box(word.box.x0, word.box.y0, word.box.x1 + round(layout.pitch), word.box.y1), word.conf)
+    rows[6] = RowText(tuple(wider if w is word else w for w in rows[6].words), rows[6].spaced)
+    remarked, changed = restore_marks(pre.gray, layout, rows, glyphs)
+    assert changed == 2
+    assert remarked[2].text == LINES[2][:55] and remarked[6].text == LINES[6][:55]
