@@ -10,11 +10,13 @@ over-typed spans are read with the over-typing's image (the median of the
 span's cells: the letters under it differ, the over-typing does not) laid
 over every letter, pen-struck spans with the stroke's pixels left out, and
 typed words Tesseract read as no word with the plain glyphs; the word list
-picks the words.
+picks the words. The same glyphs settle a letter's case and a word's
+closing mark where Tesseract took one for another.
 """
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 
@@ -145,39 +147,27 @@ def reread_doubtful(gray: np.ndarray, layout: Layout, rows: list[RowText], glyph
     """Typed words Tesseract read as no word of the list, read again from the
     page's glyphs letter by letter; a word of the list that explains their
     cells better than any letter-by-letter reading replaces what was read.
-    Left alone: words under strikes, words with marks before them, and the
-    halves of a word broken across lines (no word of the list by themselves)."""
-    rows, changed = list(rows), 0
-    for index, row in enumerate(rows):
-        struck = [s.box for s in layout.strikes if s.row == index]
-        row_cells: RowCells | None = None
-        words = list(row.words)
-        continued = index > 0 and rows[index - 1].text.endswith("-")  # starts with a word's second half
-        for n, word in enumerate(words):
-            lead, core, trail = split_marks(word.text)
-            if lead or trail.endswith("-") or (n == 0 and continued) or len(core) < 3 or _known(core):
-                continue
-            if not all(ch.lower() in LETTERS for ch in core) or any(b.x0 <= word.box.center[0] < b.x1 for b in struck):
-                continue
-            row_cells = row_cells or RowCells(gray, layout, index)
-            ks = row_cells.cells_of(word.box)
-            if not 3 <= len(ks) <= MAX_WORD:
-                continue
-            if len(ks) == len(core) + len(trail):
-                ks = ks[:len(core)]  # the marks were read right where the letters fill their cells
-            images = np.stack([row_cells.cell(k) for k in ks])
-            fit = plain_misfits(images, glyphs)
-            tokens = read_cells(glyphs.chars, fit, fit, np.full(len(ks), np.inf), unknown_word=UNKNOWN_WORD_PLAIN)
-            if not tokens or not tokens[0].listed:
-                continue
-            text = tokens[0].text + trail
-            if core[0].isupper():
-                text = text[0].upper() + text[1:]
-            if text != word.text:
-                words[n] = Word(text, word.box, word.conf)
-                changed += 1
-        rows[index] = RowText(tuple(words), row.spaced)
-    return rows, changed
+    Left alone: words with marks before them, and the halves of a word
+    broken across lines (no word of the list by themselves)."""
+    def rewrite(word: Word, cells: Callable[[], RowCells], continued: bool) -> str | None:
+        lead, core, trail = split_marks(word.text)
+        if lead or trail.endswith("-") or continued or len(core) < 3 or _known(core):
+            return None
+        if not all(ch.lower() in LETTERS for ch in core):
+            return None
+        ks = cells().cells_of(word.box)
+        if not 3 <= len(ks) <= MAX_WORD:
+            return None
+        if len(ks) == len(core) + len(trail):
+            ks = ks[:len(core)]  # the marks were read right where the letters fill their cells
+        fit = plain_misfits(np.stack([cells().cell(k) for k in ks]), glyphs)
+        tokens = read_cells(glyphs.chars, fit, fit, np.full(len(ks), np.inf), unknown_word=UNKNOWN_WORD_PLAIN)
+        if not tokens or not tokens[0].listed:
+            return None
+        text = tokens[0].text + trail
+        return text[0].upper() + text[1:] if core[0].isupper() else text
+
+    return _rewrite_words(gray, layout, rows, rewrite)
 
 
 def _known(text: str) -> bool:
@@ -204,43 +194,32 @@ def restore_case(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: 
     (``цк`` for ``ЦК``, ``Он`` read ``он``), set by which case of the page's
     glyphs fits the letter's cell better: the first letter of a word, or
     every letter of a word whose letters all fit as capitals."""
-    rows, changed = list(rows), 0
-    for index, row in enumerate(rows):
-        struck = [s.box for s in layout.strikes if s.row == index]
-        row_cells: RowCells | None = None
-        words = list(row.words)
-        for n, word in enumerate(words):
-            if not word.text[:1].isalpha() or any(b.x0 <= word.box.center[0] < b.x1 for b in struck):
-                continue
-            letters = [ch for ch in word.text if ch.isalpha()]
-            if not all(ch.lower() in glyphs.images and ch.upper() in glyphs.images for ch in letters[:1]):
-                continue
-            row_cells = row_cells or RowCells(gray, layout, index)
-            ks = row_cells.cells_of(word.box)
-            if len(ks) != len(word.text):
-                continue
-            fit = plain_misfits(np.stack([row_cells.cell(k) for k in ks]), glyphs)
-            col = {ch: i for i, ch in enumerate(glyphs.chars)}
+    col = {ch: i for i, ch in enumerate(glyphs.chars)}
 
-            def better(i: int, case, margin: float = CASE_MARGIN) -> bool:
-                ch = word.text[i]
-                other = case(ch)
-                return (other != ch and ch in col and other in col
-                        and fit[i, col[other]] + margin < fit[i, col[ch]])
+    def rewrite(word: Word, cells: Callable[[], RowCells], continued: bool) -> str | None:
+        text = word.text
+        if not (text[:1].isalpha() and text[0].lower() in col and text[0].upper() in col):
+            return None
+        ks = cells().cells_of(word.box)
+        if len(ks) != len(text):
+            return None
+        fit = plain_misfits(np.stack([cells().cell(k) for k in ks]), glyphs)
 
-            text = word.text
-            if len(letters) == len(text) and len(text) > 1 and all(better(i, str.upper) or text[i].isupper()
-                                                                   for i in range(len(text))):
-                text = text.upper()
-            elif better(0, str.upper):
-                text = text[0].upper() + text[1:]
-            elif better(0, str.lower) and not text.isupper():
-                text = text[0].lower() + text[1:]
-            if text != word.text:
-                words[n] = Word(text, word.box, word.conf)
-                changed += 1
-        rows[index] = RowText(tuple(words), row.spaced)
-    return rows, changed
+        def fits_better(i: int, case: Callable[[str], str]) -> bool:
+            other = case(text[i])
+            return other != text[i] and text[i] in col and other in col \
+                and fit[i, col[other]] + CASE_MARGIN < fit[i, col[text[i]]]
+
+        if text.isalpha() and len(text) > 1 and all(ch.isupper() or fits_better(i, str.upper)
+                                                    for i, ch in enumerate(text)):
+            return text.upper()
+        if fits_better(0, str.upper):
+            return text[0].upper() + text[1:]
+        if fits_better(0, str.lower) and not text.isupper():
+            return text[0].lower() + text[1:]
+        return None
+
+    return _rewrite_words(gray, layout, rows, rewrite)
 
 
 PUNCTUATION = ".,:;"
@@ -255,29 +234,53 @@ def restore_marks(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs:
     if len(marks) < 2:
         return rows, 0
     col = [glyphs.chars.index(ch) for ch in marks]
+
+    def rewrite(word: Word, cells: Callable[[], RowCells], continued: bool) -> str | None:
+        lead, core, trail = split_marks(word.text)
+        if not core or not trail or not all(ch in marks for ch in trail):
+            return None  # a mark the page does not show plainly is left as read
+        ks = cells().cells_of(word.box)
+        if len(ks) != len(word.text):
+            return None
+        images = np.stack([cells().cell(k) for k in ks[len(word.text) - len(trail):]])
+        fit = plain_misfits(images, glyphs)[:, col]
+        blank = (centre(images) ** 2).sum(axis=(1, 2)) / glyphs.residual
+        new = ""
+        for ch, options, none in zip(trail, fit, blank):
+            best, read = int(np.argmin(options)), options[marks.index(ch)]
+            if none + MARK_MARGIN < options[best]:
+                continue  # no mark there
+            new += marks[best] if options[best] + MARK_MARGIN < read else ch
+        return lead + core + new
+
+    return _rewrite_words(gray, layout, rows, rewrite)
+
+
+def _rewrite_words(gray: np.ndarray, layout: Layout, rows: list[RowText],
+                   rewrite: Callable[[Word, Callable[[], RowCells], bool], str | None]) -> tuple[list[RowText], int]:
+    """The rows with each typed word outside the strikes rewritten by
+    ``rewrite(word, cells, continued)`` where it returns other text, and how
+    many were. ``cells()`` gives the row's cells, made once a row when first
+    asked for; ``continued`` tells the first word of a row whose previous
+    row ends in a hyphen (a word's second half)."""
     rows, changed = list(rows), 0
     for index, row in enumerate(rows):
-        row_cells: RowCells | None = None
+        struck = [s.box for s in layout.strikes if s.row == index]
+        made: list[RowCells] = []
+
+        def cells() -> RowCells:
+            if not made:
+                made.append(RowCells(gray, layout, index))
+            return made[0]
+
+        continues = index > 0 and rows[index - 1].text.endswith("-")
         words = list(row.words)
         for n, word in enumerate(words):
-            lead, core, trail = split_marks(word.text)
-            if not core or not trail or not all(ch in marks for ch in trail):
-                continue  # a mark the page does not show plainly is left as read
-            row_cells = row_cells or RowCells(gray, layout, index)
-            ks = row_cells.cells_of(word.box)
-            if len(ks) != len(word.text):
+            if any(b.x0 <= word.box.center[0] < b.x1 for b in struck):
                 continue
-            images = np.stack([row_cells.cell(k) for k in ks[len(word.text) - len(trail):]])
-            fit = plain_misfits(images, glyphs)[:, col]
-            blank = (centre(images) ** 2).sum(axis=(1, 2)) / glyphs.residual
-            new = ""
-            for ch, options, none in zip(trail, fit, blank):
-                best, read = int(np.argmin(options)), options[marks.index(ch)]
-                if none + MARK_MARGIN < options[best]:
-                    continue  # no mark there
-                new += marks[best] if options[best] + MARK_MARGIN < read else ch
-            if new != trail:
-                words[n] = Word(lead + core + new, word.box, word.conf)
+            text = rewrite(word, cells, n == 0 and continues)
+            if text is not None and text != word.text:
+                words[n] = Word(text, word.box, word.conf)
                 changed += 1
         rows[index] = RowText(tuple(words), row.spaced)
     return rows, changed
