@@ -22,7 +22,7 @@ from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join_
 from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import is_page_like, preprocess
 from ocr.recognize import HAND_PSM, TYPED_PSM, RowText, _plain, read_hand, read_row
-from ocr.reread import (find_overtyping, read_overtyping, read_pen_struck, reread_doubtful, restore_case,
+from ocr.reread import (confirm_pen_strokes, find_overtyping, read_overtyping, read_pen_struck, reread_doubtful, restore_case,
                         restore_marks)
 
 PRINT_PSM = 3  # Tesseract's own page layout, for pages without a typewriter grid
@@ -107,9 +107,12 @@ def _read_struck(gray, layout: Layout, rows: list[RowText]) -> tuple[Layout, lis
     layout = replace(layout, strikes=layout.strikes + found)
     rows, strikes, overtyped = read_overtyping(gray, layout, rows, glyphs)
     layout = replace(layout, strikes=strikes)
+    strokes = len(layout.strikes)
+    layout = replace(layout, strikes=confirm_pen_strokes(gray, layout, glyphs))
     rows, pen = read_pen_struck(gray, layout, rows, glyphs)
     return layout, rows, glyphs, {"glyphs": len(glyphs.images), "overtyping_found": len(found),
-                                  "overtyped_spans_read": overtyped, "pen_spans_read": pen}
+                                  "overtyped_spans_read": overtyped, "pen_strokes_dropped": strokes - len(layout.strikes),
+                                  "pen_spans_read": pen}
 
 
 def _correct_far(layout: Layout, rows: list[RowText], hands: list[RowText]

@@ -1,6 +1,7 @@
 """Over-typed words read from the page's own glyphs (:mod:`ocr.reread`)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -10,10 +11,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ocr.engine import TesseractEngine
 from ocr.imageio import SourcePage
-from ocr.layout import analyze_layout
+from ocr.layout import Strike, analyze_layout
 from ocr.model import Box, Word
 from ocr.glyphs import LETTERS, learn_glyphs, read_cells
-from ocr.reread import read_pen_struck, reread_doubtful, restore_case, restore_marks
+from ocr.reread import confirm_pen_strokes, read_pen_struck, reread_doubtful, restore_case, restore_marks
 from ocr.pipeline import process_page
 from ocr.preprocess import preprocess
 from ocr.recognize import RowText, read_row
@@ -121,6 +122,10 @@ def test_a_pen_struck_word_is_read_from_the_pages_glyphs_off_the_stroke() -> Non
     pre, layout, rows, glyphs = _read_page(gray)
     pen = [s for s in layout.strikes if s.kind == "pen"]
     assert [s.row for s in pen] == [6] and glyphs is not None
+    # a stroke taken where there is none (over plain words) does not stand; the true one does
+    plain = Strike(row=2, box=Box(pen[0].box.x0, layout.rows[2].box.y0, pen[0].box.x1, layout.rows[2].box.y1),
+                   kind="pen")
+    assert confirm_pen_strokes(pre.gray, replace(layout, strikes=(*layout.strikes, plain)), glyphs) == layout.strikes
     struck = [w.text for w in rows[6].words if pen[0].box.x0 <= w.box.center[0] < pen[0].box.x1]
     rows[6] = _misread(rows[6], struck[0], "гсрсдсв")  # as Tesseract reads letters a stroke crosses
     reread, changed = read_pen_struck(pre.gray, layout, rows, glyphs)
