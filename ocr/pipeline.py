@@ -11,6 +11,8 @@ import time
 from dataclasses import replace
 from typing import Callable, TypeVar
 
+import numpy as np
+
 from ocr.assemble import assemble, assemble_print, confirm_strikes, is_under
 from ocr.carets import take_carets
 from ocr.engine import Engine
@@ -22,8 +24,7 @@ from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join_
 from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import is_page_like, preprocess
 from ocr.recognize import HAND_PSM, TYPED_PSM, RowText, _plain, read_hand, read_row
-from ocr.reread import (confirm_pen_strokes, find_overtyping, read_overtyping, read_pen_struck, reread_doubtful, restore_case,
-                        restore_marks)
+from ocr.reread import confirm_pen_strokes, find_overtyping, read_overtyping, read_pen_struck, reread_typed
 
 PRINT_PSM = 3  # Tesseract's own page layout, for pages without a typewriter grid
 PRINTED_PAGE_MIN_LINES = 15
@@ -69,17 +70,12 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
         rows = list(corrected.rows)
         (rows, hands, far), more = _timed(lambda: _correct_far(layout, rows, hands))
         seconds += more
-        reread = recased = remarked = 0
+        reread: dict = {}
         if glyphs is not None:
-            (rows, reread), more = _timed(lambda: reread_doubtful(pre.gray, layout, rows, glyphs))
-            seconds += more
-            (rows, recased), more = _timed(lambda: restore_case(pre.gray, layout, rows, glyphs))
-            seconds += more
-            (rows, remarked), more = _timed(lambda: restore_marks(pre.gray, layout, rows, glyphs))
+            (rows, reread), more = _timed(lambda: reread_typed(pre.gray, layout, rows, glyphs))
             seconds += more
         values = {"words_checked": corrected.checked, "words_doubtful": corrected.doubtful,
-                  "words_changed": len(corrected.changes), "far_words_changed": far, "words_reread": reread,
-                  "words_recased": recased, "marks_changed": remarked}
+                  "words_changed": len(corrected.changes), "far_words_changed": far, **reread}
     postcorrect_step = Step("postcorrect", params={"enabled": postcorrect, "lexicon": "wordfreq ru", **POSTCORRECT,
                                                    "struck_max_ratio": STRUCK_MAX_RATIO,
                                                    "hand_max_ratio": HAND_MAX_RATIO},
@@ -92,11 +88,13 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
     return Page(
         image=str(source.path), width=width, height=height, dpi=pre.dpi, skew_deg=pre.skew_deg,
         regions=result.regions, markup=result.markup,
-        steps=(pre.step, layout_step, recognize_step, glyphs_step, postcorrect_step, assemble_step), engine=engine.info(),
+        steps=(pre.step, layout_step, recognize_step, glyphs_step, postcorrect_step, assemble_step),
+        engine=engine.info(),
     )
 
 
-def _read_struck(gray, layout: Layout, rows: list[RowText]) -> tuple[Layout, list[RowText], Glyphs | None, dict]:
+def _read_struck(gray: np.ndarray, layout: Layout, rows: list[RowText]
+                 ) -> tuple[Layout, list[RowText], Glyphs | None, dict]:
     """The page's glyphs, learnt from its confidently read words; the
     over-typing they find; the over-typed and pen-struck words read with
     them (:mod:`ocr.reread`)."""
@@ -111,8 +109,8 @@ def _read_struck(gray, layout: Layout, rows: list[RowText]) -> tuple[Layout, lis
     layout = replace(layout, strikes=confirm_pen_strokes(gray, layout, glyphs))
     rows, pen = read_pen_struck(gray, layout, rows, glyphs)
     return layout, rows, glyphs, {"glyphs": len(glyphs.images), "overtyping_found": len(found),
-                                  "overtyped_spans_read": overtyped, "pen_strokes_dropped": strokes - len(layout.strikes),
-                                  "pen_spans_read": pen}
+                                  "overtyped_spans_read": overtyped,
+                                  "pen_strokes_dropped": strokes - len(layout.strikes), "pen_spans_read": pen}
 
 
 def _correct_far(layout: Layout, rows: list[RowText], hands: list[RowText]

@@ -174,6 +174,16 @@ def read_pen_struck(gray: np.ndarray, layout: Layout, rows: list[RowText], glyph
     return rows, changed
 
 
+def reread_typed(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[list[RowText], dict]:
+    """Post-correction by the page's glyphs: typed words read as no word of
+    the list, letters read in the wrong case, closing marks read as other
+    marks; with how many of each were changed."""
+    rows, reread = reread_doubtful(gray, layout, rows, glyphs)
+    rows, recased = restore_case(gray, layout, rows, glyphs)
+    rows, marks = restore_marks(gray, layout, rows, glyphs)
+    return rows, {"words_reread": reread, "words_recased": recased, "marks_changed": marks}
+
+
 def reread_doubtful(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[list[RowText], int]:
     """Typed words Tesseract read as no word of the list, read again from the
     page's glyphs letter by letter; a word of the list that explains their
