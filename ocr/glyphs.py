@@ -194,6 +194,12 @@ def masked_misfits(cells: np.ndarray, weights: np.ndarray, glyphs: Glyphs) -> np
     return _best_shift(ssd, len(glyphs.chars)) / glyphs.residual
 
 
+def blank_misfits(cells: np.ndarray, glyphs: Glyphs, weights: np.ndarray | None = None) -> np.ndarray:
+    """(n,) misfit of each cell as a blank cell: its ink (where ``weights`` is 1)."""
+    ink = centre(cells) ** 2 if weights is None else centre(weights * cells ** 2)
+    return ink.sum(axis=(1, 2)) / glyphs.residual
+
+
 def overtyped_misfits(cells: np.ndarray, glyphs: Glyphs, overlay: np.ndarray) -> np.ndarray:
     """(n, k) misfits of every character typed under the over-typing ``overlay``
     (ink adds: P = T + X - T X), in the order of :func:`plain_misfits`.
@@ -231,17 +237,17 @@ def read_cells(chars: list[str], letters: np.ndarray, marks: np.ndarray, space: 
     A word's cost is its letters' misfits, FREQUENCY_WEIGHT for each tenfold
     it is rarer than ZIPF_TOP, and WORD_COST for every word after the first.
     """
-    under, plain = letters, marks
     n = len(space)
     col = {ch: i for i, ch in enumerate(chars)}
-    # a letter the page never showed plainly costs the cell's middling misfit
-    def middling(letters: list[str]) -> np.ndarray:
-        known = under[:, [col[ch] for ch in letters if ch in col]]
-        return np.median(known, axis=1) if known.shape[1] >= 3 else np.median(under, axis=1)
+
+    def middling(alphabet: list[str]) -> np.ndarray:
+        """A letter the page never showed plainly costs the cell's middling misfit."""
+        known = letters[:, [col[ch] for ch in alphabet if ch in col]]
+        return np.median(known, axis=1) if known.shape[1] >= 3 else np.median(letters, axis=1)
 
     small, capital = middling(list(LETTERS)), middling([ch.upper() for ch in LETTERS])
-    lower = np.stack([under[:, col[ch]] if ch in col else small for ch in LETTERS], axis=1)
-    upper = np.stack([under[:, col[ch.upper()]] if ch.upper() in col else capital for ch in LETTERS], axis=1)
+    lower = np.stack([letters[:, col[ch]] if ch in col else small for ch in LETTERS], axis=1)
+    upper = np.stack([letters[:, col[ch.upper()]] if ch.upper() in col else capital for ch in LETTERS], axis=1)
     first_upper = upper < lower
     first = np.minimum(lower, upper)
     letter_cols = [col[ch] for ch in chars if ch.isalnum()]
@@ -267,8 +273,8 @@ def read_cells(chars: list[str], letters: np.ndarray, marks: np.ndarray, space: 
                         word = word[0].upper() + word[1:]
                     options.append((float(cost[b]), word, True))
                 if letter_cols:
-                    best = [chars[letter_cols[int(np.argmin(under[i + j, letter_cols]))]] for j in range(length)]
-                    cost = float(under[i:i + length, letter_cols].min(axis=1).sum()) + unknown_word * length \
+                    best = [chars[letter_cols[int(np.argmin(letters[i + j, letter_cols]))]] for j in range(length)]
+                    cost = float(letters[i:i + length, letter_cols].min(axis=1).sum()) + unknown_word * length \
                         + FREQUENCY_WEIGHT * ZIPF_TOP
                     options.append((cost, "".join(best), False))
                 if not options:
@@ -284,8 +290,8 @@ def read_cells(chars: list[str], letters: np.ndarray, marks: np.ndarray, space: 
                 after_gap[i + 1] = total
                 back[("g", i + 1)] = ("w", i, None)
             if mark_cols and i == n - 1:
-                m = mark_cols[int(np.argmin(plain[i, mark_cols]))]
-                total = after_word[i] + float(plain[i, m])
+                m = mark_cols[int(np.argmin(marks[i, mark_cols]))]
+                total = after_word[i] + float(marks[i, m])
                 if total < after_word[i + 1]:
                     after_word[i + 1] = total
                     back[("w", i + 1)] = ("w", i, Token(chars[m], (i, i + 1), plain=True))

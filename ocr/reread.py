@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from ocr.glyphs import (LETTERS, MAX_WORD, Glyphs, RowCells, Token, centre, masked_misfits, overtyped_misfits,
+from ocr.glyphs import (LETTERS, MAX_WORD, Glyphs, RowCells, Token, blank_misfits, masked_misfits, overtyped_misfits,
                         plain_misfits, read_cells, x_of)
 from ocr.layout import Layout, Strike, runs
 from ocr.lexicon import NEAREST_MIN_ZIPF, russian_zipf
@@ -61,7 +61,7 @@ def find_overtyping(gray: np.ndarray, layout: Layout, rows: list[RowText], glyph
         row_cells = RowCells(gray, layout, index)
         ks = row_cells.cells_of(row.box)
         images = np.stack([row_cells.cell(k) for k in ks])
-        inked = (centre(images) ** 2).sum(axis=(1, 2)) / glyphs.residual > BLANK_CELL
+        inked = blank_misfits(images, glyphs) > BLANK_CELL
         for start, stop in runs(inked):
             if stop - start < 3:
                 continue
@@ -95,7 +95,7 @@ def read_overtyping(gray: np.ndarray, layout: Layout, rows: list[RowText], glyph
     rows, narrowed = list(rows), {}
     for strike, ks in span_cells.items():
         images = np.stack([cells[strike.row].cell(k) for k in ks])
-        space = ((centre(images) - centre(overlay)) ** 2).sum(axis=(1, 2)) / glyphs.residual
+        space = blank_misfits(images - overlay, glyphs)  # the over-typing alone
         tokens = read_cells(glyphs.chars, overtyped_misfits(images, glyphs, overlay),
                             plain_misfits(images, glyphs), space)
         struck = [t for t in tokens if not t.plain]
@@ -128,7 +128,7 @@ def confirm_pen_strokes(gray: np.ndarray, layout: Layout, glyphs: Glyphs) -> tup
                 cells[strike.row] = RowCells(gray, layout, strike.row, pen=True)
             ks = cells[strike.row].cells_of(strike.box)
             images = np.stack([cells[strike.row].cell(k) for k in ks])
-            inked = (centre(images) ** 2).sum(axis=(1, 2)) / glyphs.residual > BLANK_CELL
+            inked = blank_misfits(images, glyphs) > BLANK_CELL
             if inked.any():
                 weights = np.stack([cells[strike.row].off_pen(k) for k in ks])[inked]
                 plain = float(np.median(plain_misfits(images[inked], glyphs).min(axis=1)))
@@ -158,7 +158,7 @@ def read_pen_struck(gray: np.ndarray, layout: Layout, rows: list[RowText], glyph
             continue
         images = np.stack([row_cells.cell(k) for k in ks])
         weights = np.stack([row_cells.off_pen(k) for k in ks])
-        space = centre(weights * images ** 2).sum(axis=(1, 2)) / glyphs.residual
+        space = blank_misfits(images, glyphs, weights)
         inked = np.flatnonzero(space > BLANK_CELL)  # the pen runs on past the words it strikes
         if not inked.size:
             continue
@@ -285,7 +285,7 @@ def restore_marks(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs:
             return None
         images = np.stack([cells().cell(k) for k in ks[len(word.text) - len(trail):]])
         fit = plain_misfits(images, glyphs)[:, col]
-        blank = (centre(images) ** 2).sum(axis=(1, 2)) / glyphs.residual
+        blank = blank_misfits(images, glyphs)
         new = ""
         for ch, options, none in zip(trail, fit, blank):
             best, read = int(np.argmin(options)), options[marks.index(ch)]
