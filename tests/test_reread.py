@@ -1,4 +1,5 @@
-"""Over-typed words read from the page's own glyphs (:mod:`ocr.reread`)."""
+"""Typed words read from the page's own glyphs (:mod:`ocr.glyphs`, :mod:`ocr.reread`): over-typed and
+pen-struck words, words read as no word, letters in the wrong case, closing marks."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -10,14 +11,14 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr.engine import TesseractEngine
+from ocr.glyphs import LETTERS, learn_glyphs, read_cells
 from ocr.imageio import SourcePage
 from ocr.layout import Strike, analyze_layout
 from ocr.model import Box, Word
-from ocr.glyphs import LETTERS, learn_glyphs, read_cells
-from ocr.reread import confirm_pen_strokes, read_pen_struck, reread_doubtful, restore_case, restore_marks
 from ocr.pipeline import process_page
 from ocr.preprocess import preprocess
 from ocr.recognize import RowText, read_row
+from ocr.reread import confirm_pen_strokes, read_pen_struck, reread_doubtful, restore_case, restore_marks
 from tests.rendering import LINES, MONO, typed_page
 
 DPI, CPI, SPACING = 300, 10, 1.5
