@@ -83,7 +83,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=None, metavar="SEC",
                         help="give up on a page after SEC seconds")
     parser.add_argument("--no-postcorrect", dest="postcorrect", action="store_false",
-                        help="leave typed words as Tesseract read them (no dictionary pass)")
+                        help="leave typed words as Tesseract read them (no dictionary pass; struck words "
+                             "are still read from the page's glyphs)")
 
 
 def run(args: argparse.Namespace) -> int:

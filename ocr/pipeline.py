@@ -1,6 +1,9 @@
 """The page pipeline: the stages in order, each a plain function over the page.
 
-    load -> preprocess -> layout -> recognise -> postcorrect -> assemble
+    load -> preprocess -> layout -> recognise -> glyphs -> postcorrect -> assemble
+
+(``glyphs``: the page's own typewriter glyphs find over-typing and read the
+struck words, :mod:`ocr.reread`.)
 
 ``process_page`` is what ``archocr run`` calls for every page; it records each
 stage's parameters, measurements and time in ``Page.steps``.
@@ -41,6 +44,8 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
     """OCR one page into the page model (regions, markup, provenance).
 
     ``postcorrect`` runs the dictionary pass over the typed rows (not handwriting).
+    Struck words are read in the glyph stage either way: their glyphs alone do
+    not tell the letters under the over-typing, the word list does.
     """
     pre = preprocess(source, dpi=dpi)
 
