@@ -67,25 +67,38 @@ def ink_of(gray: np.ndarray) -> np.ndarray:
 
 class RowCells:
     """The character cells of one typed row, as ink images with a margin of
-    SHIFT; with ``pen``, also where pen strokes cross them."""
+    SHIFT; where pen strokes cross them; and their misfits to the page's glyphs."""
 
-    def __init__(self, gray: np.ndarray, layout: Layout, index: int, *, pen: bool = False):
+    def __init__(self, gray: np.ndarray, layout: Layout, index: int):
         self.row = row = layout.rows[index]
         self.pitch = layout.pitch
         ch = layout.char_height
         self.above, self.height = int(round(ABOVE * ch)), int(round((ABOVE + BELOW) * ch))
         self.width = int(round(layout.pitch))
-        crop, self.box = isolate(gray, layout.components.labels, row.members, row.box,
-                                 pad=int(ch + self.width), faint_below=FAINT_INK)
-        self.ink = ink_of(crop)
-        self.pen = np.zeros(crop.shape, np.float32)
-        if pen:
-            ranges = [(s.box.x0 - self.box.x0, s.box.x1 - self.box.x0)
-                      for s in layout.strikes if s.row == index and s.kind == "pen"]
-            erased = erase_pen_strokes(crop, ranges, baseline=row.baseline - self.box.y0,
-                                       char_height=row.char_height, pitch=layout.pitch)
-            stroke = ((crop < INK_LEVEL) & (erased == 255)).astype(np.uint8)
-            self.pen = cv2.dilate(stroke, np.ones((3, 3), np.uint8)).astype(np.float32)
+        self._crop, self.box = isolate(gray, layout.components.labels, row.members, row.box,
+                                       pad=int(ch + self.width), faint_below=FAINT_INK)
+        self.ink = ink_of(self._crop)
+        self._strokes = [(s.box.x0 - self.box.x0, s.box.x1 - self.box.x0)
+                         for s in layout.strikes if s.row == index and s.kind == "pen"]
+        self._misfits: dict[int, np.ndarray] = {}
+
+    @cached_property
+    def pen(self) -> np.ndarray:
+        """1 on the pen strokes through the row, 0 elsewhere."""
+        erased = erase_pen_strokes(self._crop, self._strokes, baseline=self.row.baseline - self.box.y0,
+                                   char_height=self.row.char_height, pitch=self.pitch)
+        stroke = ((self._crop < INK_LEVEL) & (erased == 255)).astype(np.uint8)
+        return cv2.dilate(stroke, np.ones((3, 3), np.uint8)).astype(np.float32)
+
+    def misfits(self, ks: list[int], glyphs: Glyphs) -> np.ndarray:
+        """:func:`plain_misfits` of cells ``ks``; the first call reckons every
+        cell of the row in one product, for the page's one ``glyphs``."""
+        missing = sorted(set(ks).union(self.cells_of(self.row.box) if not self._misfits else ())
+                         - self._misfits.keys())
+        if missing:
+            fit = plain_misfits(np.stack([self.cell(k) for k in missing]), glyphs)
+            self._misfits.update(zip(missing, fit))
+        return np.stack([self._misfits[k] for k in ks])
 
     def cell(self, k: int) -> np.ndarray:
         return self._window(self.ink, k)
@@ -112,6 +125,19 @@ class RowCells:
         return list(range(k0, k1 + 1))
 
 
+class PageCells:
+    """The typed rows' cells of one page, each row's made once, when first asked for."""
+
+    def __init__(self, gray: np.ndarray, layout: Layout):
+        self._gray, self._layout = gray, layout
+        self._rows: dict[int, RowCells] = {}
+
+    def row(self, index: int) -> RowCells:
+        if index not in self._rows:
+            self._rows[index] = RowCells(self._gray, self._layout, index)
+        return self._rows[index]
+
+
 def _shifted(image: np.ndarray) -> np.ndarray:
     """Every placement of a margined image's centre window within ±SHIFT: (n_shifts, h, w)."""
     h, w = image.shape[-2] - 2 * SHIFT, image.shape[-1] - 2 * SHIFT
@@ -123,7 +149,7 @@ def centre(image: np.ndarray) -> np.ndarray:
     return image[..., SHIFT:-SHIFT, SHIFT:-SHIFT]
 
 
-def learn_glyphs(gray: np.ndarray, layout: Layout, rows: list[RowText]) -> Glyphs | None:
+def learn_glyphs(cells: PageCells, layout: Layout, rows: list[RowText]) -> Glyphs | None:
     """The mean image of every character read confidently, one character a
     cell, outside struck spans; None when the page teaches too few letters."""
     samples: dict[str, list[np.ndarray]] = {}
@@ -133,7 +159,7 @@ def learn_glyphs(gray: np.ndarray, layout: Layout, rows: list[RowText]) -> Glyph
                  if w.conf >= GLYPH_MIN_CONF and not any(b.x0 < w.box.x1 and w.box.x0 < b.x1 for b in struck)]
         if not words:
             continue
-        row_cells = RowCells(gray, layout, index)
+        row_cells = cells.row(index)
         for word in words:
             ks = row_cells.cells_of(word.box)
             if len(ks) != len(word.text):

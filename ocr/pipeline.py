@@ -14,12 +14,10 @@ import time
 from dataclasses import replace
 from typing import Callable, TypeVar
 
-import numpy as np
-
 from ocr.assemble import assemble, assemble_print, confirm_strikes, is_under
 from ocr.carets import take_carets
 from ocr.engine import Engine
-from ocr.glyphs import Glyphs, learn_glyphs
+from ocr.glyphs import Glyphs, PageCells, learn_glyphs
 from ocr.imageio import SourcePage
 from ocr.layout import Layout, analyze_layout
 from ocr.model import Page, Step, Word
@@ -65,7 +63,8 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
                           seconds=seconds)
 
     layout = replace(layout, strikes=confirm_strikes(layout.strikes, rows))
-    (layout, rows, glyphs, values), seconds = _timed(lambda: _read_struck(pre.gray, layout, rows))
+    cells = PageCells(pre.gray, layout)  # each typed row's cells, made once for the glyph stage and the rereads
+    (layout, rows, glyphs, values), seconds = _timed(lambda: _read_struck(cells, layout, rows))
     glyphs_step = Step("glyphs", params={"method": "superposition on the page's own glyphs",
                                          "lexicon": "wordfreq ru"}, values=values, seconds=seconds)
     values = {"words_checked": 0, "words_doubtful": 0, "words_changed": 0}
@@ -77,7 +76,7 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
         seconds += more
         reread: dict = {}
         if glyphs is not None:
-            (rows, reread), more = _timed(lambda: reread_typed(pre.gray, layout, rows, glyphs))
+            (rows, reread), more = _timed(lambda: reread_typed(cells, layout, rows, glyphs))
             seconds += more
         values = {"words_checked": corrected.checked, "words_doubtful": corrected.doubtful,
                   "words_changed": len(corrected.changes), "far_words_changed": far, **reread}
@@ -98,21 +97,21 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
     )
 
 
-def _read_struck(gray: np.ndarray, layout: Layout, rows: list[RowText]
+def _read_struck(cells: PageCells, layout: Layout, rows: list[RowText]
                  ) -> tuple[Layout, list[RowText], Glyphs | None, dict]:
     """The page's glyphs, learnt from its confidently read words; the
     over-typing they find; the over-typed and pen-struck words read with
     them (:mod:`ocr.reread`)."""
-    glyphs = learn_glyphs(gray, layout, rows)
+    glyphs = learn_glyphs(cells, layout, rows)
     if glyphs is None:
         return layout, rows, None, {"glyphs": 0}
-    found = find_overtyping(gray, layout, rows, glyphs)
+    found = find_overtyping(cells, layout, rows, glyphs)
     layout = replace(layout, strikes=layout.strikes + found)
-    rows, strikes, overtyped = read_overtyping(gray, layout, rows, glyphs)
+    rows, strikes, overtyped = read_overtyping(cells, layout, rows, glyphs)
     layout = replace(layout, strikes=strikes)
     strokes = len(layout.strikes)
-    layout = replace(layout, strikes=confirm_pen_strokes(gray, layout, glyphs))
-    rows, pen = read_pen_struck(gray, layout, rows, glyphs)
+    layout = replace(layout, strikes=confirm_pen_strokes(cells, layout, glyphs))
+    rows, pen = read_pen_struck(cells, layout, rows, glyphs)
     return layout, rows, glyphs, {"glyphs": len(glyphs.images), "overtyping_found": len(found),
                                   "overtyped_spans_read": overtyped,
                                   "pen_strokes_dropped": strokes - len(layout.strikes), "pen_spans_read": pen}

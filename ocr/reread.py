@@ -20,8 +20,8 @@ from typing import Callable
 
 import numpy as np
 
-from ocr.glyphs import (LETTERS, MAX_WORD, Glyphs, RowCells, Token, blank_misfits, masked_misfits, overtyped_misfits,
-                        plain_misfits, read_cells, x_of)
+from ocr.glyphs import (LETTERS, MAX_WORD, Glyphs, PageCells, RowCells, Token, blank_misfits, masked_misfits,
+                        overtyped_misfits, read_cells, x_of)
 from ocr.layout import Layout, Strike, runs
 from ocr.lexicon import NEAREST_MIN_ZIPF, russian_zipf
 from ocr.model import Box, Word
@@ -47,7 +47,7 @@ OVERLAYS = "х-"
 DOUBTFUL_CONF = 0.9
 
 
-def find_overtyping(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[Strike, ...]:
+def find_overtyping(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[Strike, ...]:
     """Over-typed spans that the ink density did not show, found by
     superposition: runs of three inked cells or more, read doubtfully (no
     word of the list, or with low confidence) and struck by nothing, whose
@@ -58,7 +58,7 @@ def find_overtyping(gray: np.ndarray, layout: Layout, rows: list[RowText], glyph
     for index, (row, text) in enumerate(zip(layout.rows, rows)):
         if not text.words or not overlays:
             continue
-        row_cells = RowCells(gray, layout, index)
+        row_cells = cells.row(index)
         ks = row_cells.cells_of(row.box)
         images = np.stack([row_cells.cell(k) for k in ks])
         inked = blank_misfits(images, glyphs) > BLANK_CELL
@@ -71,7 +71,7 @@ def find_overtyping(gray: np.ndarray, layout: Layout, rows: list[RowText], glyph
                 continue
             if all(_known(w.text) and w.conf >= DOUBTFUL_CONF for w in words):
                 continue
-            best = plain_misfits(images[start:stop], glyphs).min(axis=1)
+            best = row_cells.misfits(ks[start:stop], glyphs).min(axis=1)
             for overlay in overlays:
                 gain = best - overtyped_misfits(images[start:stop], glyphs, overlay).min(axis=1)
                 if np.mean(gain > 0.5) >= OVERTYPED_SHARE and np.median(gain) >= OVERTYPED_GAIN:
@@ -80,7 +80,7 @@ def find_overtyping(gray: np.ndarray, layout: Layout, rows: list[RowText], glyph
     return tuple(found)
 
 
-def read_overtyping(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs
+def read_overtyping(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: Glyphs
                     ) -> tuple[list[RowText], tuple[Strike, ...], int]:
     """The rows with the words under each over-typed span read by
     superposition, the strikes with each span narrowed to its over-typed
@@ -89,15 +89,14 @@ def read_overtyping(gray: np.ndarray, layout: Layout, rows: list[RowText], glyph
     spans = [s for s in layout.strikes if s.kind == "overtype"]
     if not spans:
         return rows, layout.strikes, 0
-    cells = {s.row: RowCells(gray, layout, s.row) for s in spans}
-    span_cells = {s: cells[s.row].cells_of(s.box) for s in spans}
-    overlay = np.median([cells[s.row].cell(k) for s, ks in span_cells.items() for k in ks], axis=0)
+    span_cells = {s: cells.row(s.row).cells_of(s.box) for s in spans}
+    overlay = np.median([cells.row(s.row).cell(k) for s, ks in span_cells.items() for k in ks], axis=0)
     rows, narrowed = list(rows), {}
     for strike, ks in span_cells.items():
-        images = np.stack([cells[strike.row].cell(k) for k in ks])
+        images = np.stack([cells.row(strike.row).cell(k) for k in ks])
         space = blank_misfits(images - overlay, glyphs)  # the over-typing alone
         tokens = read_cells(glyphs.chars, overtyped_misfits(images, glyphs, overlay),
-                            plain_misfits(images, glyphs), space)
+                            cells.row(strike.row).misfits(ks, glyphs), space)
         struck = [t for t in tokens if not t.plain]
         if not struck:
             continue
@@ -117,21 +116,19 @@ PEN_MIN_MISFIT = 2.0
 PEN_MIN_GAIN = 1.0
 
 
-def confirm_pen_strokes(gray: np.ndarray, layout: Layout, glyphs: Glyphs) -> tuple[Strike, ...]:
+def confirm_pen_strokes(cells: PageCells, layout: Layout, glyphs: Glyphs) -> tuple[Strike, ...]:
     """The strikes without the pen strokes that the page's letters explain
     by themselves (see PEN_MIN_MISFIT)."""
-    cells: dict[int, RowCells] = {}
     kept = []
     for strike in layout.strikes:
         if strike.kind == "pen":
-            if strike.row not in cells:
-                cells[strike.row] = RowCells(gray, layout, strike.row, pen=True)
-            ks = cells[strike.row].cells_of(strike.box)
-            images = np.stack([cells[strike.row].cell(k) for k in ks])
+            row_cells = cells.row(strike.row)
+            ks = row_cells.cells_of(strike.box)
+            images = np.stack([row_cells.cell(k) for k in ks])
             inked = blank_misfits(images, glyphs) > BLANK_CELL
             if inked.any():
-                weights = np.stack([cells[strike.row].off_pen(k) for k in ks])[inked]
-                plain = float(np.median(plain_misfits(images[inked], glyphs).min(axis=1)))
+                weights = np.stack([row_cells.off_pen(k) for k in ks])[inked]
+                plain = float(np.median(row_cells.misfits(list(np.array(ks)[inked]), glyphs).min(axis=1)))
                 masked = float(np.median(masked_misfits(images[inked], weights, glyphs).min(axis=1)))
                 if plain <= PEN_MIN_MISFIT and plain - masked < PEN_MIN_GAIN:
                     continue
@@ -139,20 +136,18 @@ def confirm_pen_strokes(gray: np.ndarray, layout: Layout, glyphs: Glyphs) -> tup
     return tuple(kept)
 
 
-def read_pen_struck(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[list[RowText], int]:
+def read_pen_struck(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: Glyphs
+                    ) -> tuple[list[RowText], int]:
     """Words under a pen stroke read again from the page's glyphs with the
     stroke's pixels left out of the match: when words of the list explain
     the cells best, they replace what Tesseract read (a space is a cell
     without ink off the stroke)."""
     rows, changed = list(rows), 0
-    cells: dict[int, RowCells] = {}
     for strike in (s for s in layout.strikes if s.kind == "pen"):
         under = [w for w in rows[strike.row].words if strike.box.x0 <= w.box.center[0] < strike.box.x1]
         if not under:
             continue
-        if strike.row not in cells:
-            cells[strike.row] = RowCells(gray, layout, strike.row, pen=True)
-        row_cells = cells[strike.row]
+        row_cells = cells.row(strike.row)
         ks = list(range(row_cells.cells_of(under[0].box)[0], row_cells.cells_of(under[-1].box)[-1] + 1))
         if not 1 <= len(ks) <= 3 * MAX_WORD:
             continue
@@ -174,41 +169,42 @@ def read_pen_struck(gray: np.ndarray, layout: Layout, rows: list[RowText], glyph
     return rows, changed
 
 
-def reread_typed(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[list[RowText], dict]:
+def reread_typed(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[list[RowText], dict]:
     """Post-correction by the page's glyphs: typed words read as no word of
     the list, letters read in the wrong case, closing marks read as other
     marks; with how many of each were changed."""
-    rows, reread = reread_doubtful(gray, layout, rows, glyphs)
-    rows, recased = restore_case(gray, layout, rows, glyphs)
-    rows, marks = restore_marks(gray, layout, rows, glyphs)
+    rows, reread = reread_doubtful(cells, layout, rows, glyphs)
+    rows, recased = restore_case(cells, layout, rows, glyphs)
+    rows, marks = restore_marks(cells, layout, rows, glyphs)
     return rows, {"words_reread": reread, "words_recased": recased, "marks_changed": marks}
 
 
-def reread_doubtful(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[list[RowText], int]:
+def reread_doubtful(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: Glyphs
+                    ) -> tuple[list[RowText], int]:
     """Typed words Tesseract read as no word of the list, read again from the
     page's glyphs letter by letter; a word of the list that explains their
     cells better than any letter-by-letter reading replaces what was read.
     Left alone: words with marks before them, and the halves of a word
     broken across lines (no word of the list by themselves)."""
-    def rewrite(word: Word, cells: Callable[[], RowCells], continued: bool) -> str | None:
+    def rewrite(word: Word, row_cells: RowCells, continued: bool) -> str | None:
         lead, core, trail = split_marks(word.text)
         if lead or trail.endswith("-") or continued or len(core) < 3 or _known(core):
             return None
         if not all(ch.lower() in LETTERS for ch in core):
             return None
-        ks = cells().cells_of(word.box)
+        ks = row_cells.cells_of(word.box)
         if not 3 <= len(ks) <= MAX_WORD:
             return None
         if len(ks) == len(core) + len(trail):
             ks = ks[:len(core)]  # the marks were read right where the letters fill their cells
-        fit = plain_misfits(np.stack([cells().cell(k) for k in ks]), glyphs)
+        fit = row_cells.misfits(ks, glyphs)
         tokens = read_cells(glyphs.chars, fit, fit, np.full(len(ks), np.inf), unknown_word=UNKNOWN_WORD_PLAIN)
         if not tokens or not tokens[0].listed:
             return None
         text = tokens[0].text + trail
         return text[0].upper() + text[1:] if core[0].isupper() else text
 
-    return _rewrite_words(gray, layout, rows, rewrite)
+    return _rewrite_words(cells, layout, rows, rewrite)
 
 
 def _known(text: str) -> bool:
@@ -230,21 +226,22 @@ def _replace_words(text: RowText, tokens: list[Token], ks: list[int], *, layout:
 CASE_MARGIN = 2.0  # misfits: the other case must fit a letter's cell this much better
 
 
-def restore_case(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[list[RowText], int]:
+def restore_case(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: Glyphs
+                 ) -> tuple[list[RowText], int]:
     """Capitals read as small letters and small letters read as capitals
     (``цк`` for ``ЦК``, ``Он`` read ``он``), set by which case of the page's
     glyphs fits the letter's cell better: the first letter of a word, or
     every letter of a word whose letters all fit as capitals."""
     col = {ch: i for i, ch in enumerate(glyphs.chars)}
 
-    def rewrite(word: Word, cells: Callable[[], RowCells], continued: bool) -> str | None:
+    def rewrite(word: Word, row_cells: RowCells, continued: bool) -> str | None:
         text = word.text
         if not (text[:1].isalpha() and text[0].lower() in col and text[0].upper() in col):
             return None
-        ks = cells().cells_of(word.box)
+        ks = row_cells.cells_of(word.box)
         if len(ks) != len(text):
             return None
-        fit = plain_misfits(np.stack([cells().cell(k) for k in ks]), glyphs)
+        fit = row_cells.misfits(ks, glyphs)
 
         def fits_better(i: int, case: Callable[[str], str]) -> bool:
             other = case(text[i])
@@ -260,14 +257,15 @@ def restore_case(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: 
             return text[0].lower() + text[1:]
         return None
 
-    return _rewrite_words(gray, layout, rows, rewrite)
+    return _rewrite_words(cells, layout, rows, rewrite)
 
 
 PUNCTUATION = ".,:;"
 MARK_MARGIN = 1.0  # misfits: another mark (or none) must fit a mark's cell this much better
 
 
-def restore_marks(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[list[RowText], int]:
+def restore_marks(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: Glyphs
+                  ) -> tuple[list[RowText], int]:
     """Full stops, commas, colons and semicolons after a word set by which of
     the page's marks fits the mark's cell best, or dropped where a blank
     cell fits better (a speck read as a mark)."""
@@ -276,16 +274,16 @@ def restore_marks(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs:
         return rows, 0
     col = [glyphs.chars.index(ch) for ch in marks]
 
-    def rewrite(word: Word, cells: Callable[[], RowCells], continued: bool) -> str | None:
+    def rewrite(word: Word, row_cells: RowCells, continued: bool) -> str | None:
         lead, core, trail = split_marks(word.text)
         if not core or not trail or not all(ch in marks for ch in trail):
             return None  # a mark the page does not show plainly is left as read
-        ks = cells().cells_of(word.box)
+        ks = row_cells.cells_of(word.box)
         if len(ks) != len(word.text):
             return None
-        images = np.stack([cells().cell(k) for k in ks[len(word.text) - len(trail):]])
-        fit = plain_misfits(images, glyphs)[:, col]
-        blank = blank_misfits(images, glyphs)
+        marked = ks[len(word.text) - len(trail):]
+        fit = row_cells.misfits(marked, glyphs)[:, col]
+        blank = blank_misfits(np.stack([row_cells.cell(k) for k in marked]), glyphs)
         new = ""
         for ch, options, none in zip(trail, fit, blank):
             best, read = int(np.argmin(options)), options[marks.index(ch)]
@@ -294,32 +292,24 @@ def restore_marks(gray: np.ndarray, layout: Layout, rows: list[RowText], glyphs:
             new += marks[best] if options[best] + MARK_MARGIN < read else ch
         return lead + core + new
 
-    return _rewrite_words(gray, layout, rows, rewrite)
+    return _rewrite_words(cells, layout, rows, rewrite)
 
 
-def _rewrite_words(gray: np.ndarray, layout: Layout, rows: list[RowText],
-                   rewrite: Callable[[Word, Callable[[], RowCells], bool], str | None]) -> tuple[list[RowText], int]:
+def _rewrite_words(cells: PageCells, layout: Layout, rows: list[RowText],
+                   rewrite: Callable[[Word, RowCells, bool], str | None]) -> tuple[list[RowText], int]:
     """The rows with each typed word outside the strikes rewritten by
-    ``rewrite(word, cells, continued)`` where it returns other text, and how
-    many were. ``cells()`` gives the row's cells, made once a row when first
-    asked for; ``continued`` tells the first word of a row whose previous
+    ``rewrite(word, row_cells, continued)`` where it returns other text, and
+    how many were. ``continued`` tells the first word of a row whose previous
     row ends in a hyphen (a word's second half)."""
     rows, changed = list(rows), 0
     for index, row in enumerate(rows):
         struck = [s.box for s in layout.strikes if s.row == index]
-        made: list[RowCells] = []
-
-        def cells() -> RowCells:
-            if not made:
-                made.append(RowCells(gray, layout, index))
-            return made[0]
-
         continues = index > 0 and rows[index - 1].text.endswith("-")
         words = list(row.words)
         for n, word in enumerate(words):
             if any(b.x0 <= word.box.center[0] < b.x1 for b in struck):
                 continue
-            text = rewrite(word, cells, n == 0 and continues)
+            text = rewrite(word, cells.row(index), n == 0 and continues)
             if text is not None and text != word.text:
                 words[n] = Word(text, word.box, word.conf)
                 changed += 1

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr.engine import TesseractEngine
-from ocr.glyphs import LETTERS, learn_glyphs, read_cells
+from ocr.glyphs import LETTERS, PageCells, learn_glyphs, read_cells
 from ocr.imageio import SourcePage
 from ocr.layout import Strike, analyze_layout
 from ocr.model import Box, Word
@@ -92,7 +92,7 @@ def _read_page(gray: np.ndarray):
     layout = analyze_layout(pre.binary, dpi=pre.dpi, gray=pre.gray)
     with TesseractEngine() as engine:
         rows = [read_row(engine, pre.gray, layout, i, dpi=pre.dpi) for i in range(len(layout.rows))]
-    return pre, layout, rows, learn_glyphs(pre.gray, layout, rows)
+    return pre, layout, rows, learn_glyphs(PageCells(pre.gray, layout), layout, rows)
 
 
 def _misread(row: RowText, read: str, as_: str) -> RowText:
@@ -106,7 +106,7 @@ def test_a_misread_word_is_read_again_from_the_pages_glyphs_and_a_surname_stays(
     assert rows[6].text == lines[6] and rows[9].text == lines[9]  # clean type: Tesseract reads them right
     assert glyphs is not None and {"о", "р", "д", "в"} <= set(glyphs.images)
     rows[6] = _misread(rows[6], "городов,", "горадов")  # one letter of a word the page shows plainly
-    reread, changed = reread_doubtful(pre.gray, layout, rows, glyphs)
+    reread, changed = reread_doubtful(PageCells(pre.gray, layout), layout, rows, glyphs)
     assert changed == 1
     assert reread[6].text == lines[6].replace("городов,", "городов")
     assert reread[9].text == lines[9]  # a surname no word list holds is left as read
@@ -126,10 +126,11 @@ def test_a_pen_struck_word_is_read_from_the_pages_glyphs_off_the_stroke() -> Non
     # a stroke taken where there is none (over plain words) does not stand; the true one does
     plain = Strike(row=2, box=Box(pen[0].box.x0, layout.rows[2].box.y0, pen[0].box.x1, layout.rows[2].box.y1),
                    kind="pen")
-    assert confirm_pen_strokes(pre.gray, replace(layout, strikes=(*layout.strikes, plain)), glyphs) == layout.strikes
+    taken = replace(layout, strikes=(*layout.strikes, plain))
+    assert confirm_pen_strokes(PageCells(pre.gray, taken), taken, glyphs) == layout.strikes
     struck = [w.text for w in rows[6].words if pen[0].box.x0 <= w.box.center[0] < pen[0].box.x1]
     rows[6] = _misread(rows[6], struck[0], "гсрсдсв")  # as Tesseract reads letters a stroke crosses
-    reread, changed = read_pen_struck(pre.gray, layout, rows, glyphs)
+    reread, changed = read_pen_struck(PageCells(pre.gray, layout), layout, rows, glyphs)
     assert changed == 1
     assert reread[6].text == text
 
@@ -141,7 +142,7 @@ def test_a_letter_read_in_the_wrong_case_is_set_by_the_case_of_the_glyph_that_fi
     assert rows[9].text == line
     assert glyphs is not None and {"С", "с"} <= set(glyphs.images)
     rows[9] = _misread(_misread(rows[9], "Союза", "союза"), "сельского", "Сельского")
-    recased, changed = restore_case(pre.gray, layout, rows, glyphs)
+    recased, changed = restore_case(PageCells(pre.gray, layout), layout, rows, glyphs)
     assert changed == 2
     assert recased[9].text == line
 
@@ -155,6 +156,6 @@ def test_a_full_stop_read_as_a_comma_is_set_by_the_mark_that_fits_and_a_speck_ma
     word = next(w for w in rows[6].words if w.text == "школ")
     wider = Word("школ.", Box(word.box.x0, word.box.y0, word.box.x1 + round(layout.pitch), word.box.y1), word.conf)
     rows[6] = RowText(tuple(wider if w is word else w for w in rows[6].words), rows[6].spaced)
-    remarked, changed = restore_marks(pre.gray, layout, rows, glyphs)
+    remarked, changed = restore_marks(PageCells(pre.gray, layout), layout, rows, glyphs)
     assert changed == 2
     assert remarked[2].text == LINES[2][:55] and remarked[6].text == LINES[6][:55]
