@@ -328,6 +328,92 @@ def attach_to_rows(comps: Components, rows: list[TypedRow], *, pitch: float,
     return out
 
 
+# Handwriting that touches a typed line merges with the letters it touches
+# into one component, which then belongs to neither. Typed ink stands between
+# the capitals' top and the descenders' foot; what reaches further out by a
+# written stroke's worth is handwriting.
+TYPED_TOP = 1.05  # type heights above the baseline: the capitals' top
+TYPED_FOOT = 0.35  # below the baseline: descenders
+TYPED_FOOT_UNDER_WRITING = 0.1  # below the baseline, where writing touches the line from below
+TOUCH_MIN_REACH = 0.3  # type heights beyond the typed band that make a merged component
+TOUCH_MIN_INK = 0.15  # of a type height squared: the least ink on either side of the cut
+
+
+def split_touching(comps: Components, rows: list[TypedRow], *, pitch: float,
+                   exclude: np.ndarray) -> Components:
+    """Cut components where handwriting touches typed letters, so the letters
+    go back to their row and the writing to its block (:func:`typed_part`).
+    Each side of a cut is split into its connected pieces, each a component
+    of its own; ``exclude`` marks components to leave whole (stamps, rows)."""
+    if not rows:
+        return comps
+    tall = comps.heights >= (TYPED_TOP + TOUCH_MIN_REACH) * min(r.char_height for r in rows)
+    candidates = np.flatnonzero(tall & ~exclude)
+    labels, boxes, areas = comps.labels, comps.boxes, comps.areas
+    added_boxes: list[tuple[int, int, int, int]] = []
+    added_areas: list[int] = []
+    for c in candidates[candidates > 0]:
+        x0, y0, x1, y1 = (int(v) for v in comps.boxes[c])
+        own = comps.labels[y0:y1, x0:x1] == c
+        typed = typed_part(own, x0=x0, y0=y0, rows=rows, pitch=pitch)
+        if typed is None:
+            continue
+        if labels is comps.labels:  # copied once, when the first cut is made
+            labels, boxes, areas = comps.labels.copy(), comps.boxes.copy(), comps.areas.copy()
+        region = labels[y0:y1, x0:x1]
+        pieces = []
+        for part in (typed, own & ~typed):
+            count, piece_labels, stats, _ = cv2.connectedComponentsWithStats(part.astype(np.uint8), connectivity=8)
+            pieces += [(piece_labels == p, stats[p]) for p in range(1, count)]
+        for i, (mask, (sx, sy, sw, sh, area)) in enumerate(pieces):
+            box = (x0 + sx, y0 + sy, x0 + sx + sw, y0 + sy + sh)
+            if i == 0:  # the first piece keeps the component's label
+                boxes[c], areas[c] = box, area
+            else:
+                region[mask] = len(areas) + len(added_areas)
+                added_boxes.append(box)
+                added_areas.append(int(area))
+    if labels is comps.labels:
+        return comps
+    return Components(labels=labels,
+                      boxes=np.concatenate([boxes, np.asarray(added_boxes, np.int32).reshape(-1, 4)]),
+                      areas=np.concatenate([areas, np.asarray(added_areas, np.int64)]))
+
+
+def typed_part(own: np.ndarray, *, x0: int, y0: int, rows: list[TypedRow], pitch: float) -> np.ndarray | None:
+    """Of a component's mask (its box at ``x0, y0``), the pixels that are
+    typed letters of a row it touches, or None when it is no merge of
+    typing and writing.
+
+    Its pixels in a row's typed band (capitals' top to descenders' foot),
+    over the row, are typed when the component reaches out of the band by
+    :data:`TOUCH_MIN_REACH` with some ink. Writing that touches a line from
+    below takes the band's descender strip with it: the descenders of a few
+    letters are lost rather than the tops of the writing.
+    """
+    h, w = own.shape
+    ys, xs = np.arange(y0, y0 + h)[:, None], np.arange(x0, x0 + w)[None, :]
+    typed = np.zeros_like(own)
+    for row in rows:
+        ch = row.char_height
+        top, foot = row.baseline - TYPED_TOP * ch, row.baseline + TYPED_FOOT * ch
+        over = (xs >= row.box.x0 - pitch) & (xs < row.box.x1 + pitch)
+        if y0 + h <= top or y0 >= foot or not over.any():
+            continue
+        above, below = int((own & (ys < top)).sum()), int((own & (ys >= foot)).sum())
+        if max(above, below) < TOUCH_MIN_INK * ch ** 2:
+            continue
+        if below > above:
+            foot = row.baseline + TYPED_FOOT_UNDER_WRITING * ch
+        if max(top - y0, y0 + h - foot) < TOUCH_MIN_REACH * ch:
+            continue
+        typed |= own & (ys >= top) & (ys < foot) & over
+    least = TOUCH_MIN_INK * min(r.char_height for r in rows) ** 2
+    if typed.sum() < least or (own & ~typed).sum() < least:
+        return None
+    return typed
+
+
 def row_mask(comps: Components, row: TypedRow) -> np.ndarray:
     """Boolean mask, in the row box's coordinates, of the row's own ink."""
     b = row.box
@@ -648,6 +734,8 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
         if (inside & letters).sum() >= 5:  # a stamp has lettering; a punch hole or a stain ring has not
             stamps.append(s)
             in_stamp |= inside
+    comps = split_touching(comps, rows, pitch=pitch, exclude=in_stamp | in_rows)
+    in_stamp = np.pad(in_stamp, (0, len(comps.areas) - len(in_stamp)))  # the cut-off pieces are no stamp
     rows = attach_to_rows(comps, rows, pitch=pitch, exclude=in_stamp)
 
     in_row = np.zeros(len(comps.areas), dtype=bool)

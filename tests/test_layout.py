@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr.layout import _height_modes, _stroke_across, analyze_layout, components_of, enclosed_share, find_stamps
+from ocr.layout import (TYPED_TOP, TypedRow, _height_modes, _stroke_across, analyze_layout, components_of,
+                        enclosed_share, find_stamps, typed_part)
+from ocr.model import Box
 from ocr.preprocess import binarize
 from tests.rendering import MONO, rotated, typed_page
 
@@ -248,3 +250,34 @@ def test_a_wide_note_of_two_written_lines_just_above_a_line_is_a_note_not_an_ins
     layout = analyze_layout(_binary(page), dpi=DPI)
     assert len(layout.rows) == 7
     assert [h.kind for h in layout.hand] == ["margin_note"]
+
+
+def test_writing_that_touches_the_letters_of_the_line_above_leaves_them_to_their_line() -> None:
+    clean = analyze_layout(_binary(typed_page(lines=6)), dpi=DPI)
+    upper = clean.rows[2]
+    # a word written in the gap above row 3, its tops running into the feet of row 2's letters
+    page = _handwrite(typed_page(lines=6), "кадров", _cell_x(4), upper.baseline - 28, 60)
+    binary = _binary(page)
+    merged = components_of(binary)
+    touched = {int(label) for label in np.unique(merged.labels[upper.baseline - 2, _cell_x(4):_cell_x(14)])} - {0}
+    assert any(merged.heights[label] > 2 * upper.char_height for label in touched)  # the merge is real
+
+    layout = analyze_layout(binary, dpi=DPI)
+    row = layout.rows[2]
+    ink = lambda lay, r: int(np.isin(lay.components.labels[r.box.y0:r.baseline], r.members).sum())
+    assert ink(layout, row) >= 0.97 * ink(clean, upper)  # the touched letters are back in their line
+    insertions = [h for h in layout.hand if h.kind == "insertion"]
+    assert len(insertions) == 1 and insertions[0].row == 3
+    assert insertions[0].box.y0 >= row.baseline - 2  # and the writing holds no typed letter
+
+
+def test_typed_part_of_a_merge_is_the_ink_in_the_band_over_the_row() -> None:
+    row = TypedRow(box=Box(0, 60, 200, 100), members=(1,), baseline=100, char_height=40.0, phase=0.0, coherence=1.0)
+    own = np.zeros((120, 40), bool)
+    own[20:60, 10:18] = True    # a letter's stem, capitals' top (58) to baseline (100) at y0 = 40
+    own[60:120, 12:20] = True   # a written stroke from below running into its foot
+    typed = typed_part(own, x0=0, y0=40, rows=[row], pitch=30.0)
+    assert typed is not None
+    ys = np.flatnonzero(typed.any(axis=1)) + 40
+    assert ys.min() >= 100 - TYPED_TOP * 40 and ys.max() < 100 + 0.1 * 40 + 1  # cut just under the baseline
+    assert typed_part(own[:60], x0=0, y0=40, rows=[row], pitch=30.0) is None  # a letter alone is no merge
