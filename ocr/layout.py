@@ -285,6 +285,14 @@ def _merge_overlapping(comps: Components, rows: list[TypedRow], pitch: float) ->
     return merged
 
 
+def text_span(rows: list[TypedRow]) -> tuple[float, float]:
+    """Left and right edge of the text column: a struck phrase at a line's
+    end reaches past its row's glyphs, and a line struck whole shows none."""
+    left = min(float(np.percentile([r.box.x0 for r in rows], 10)), min(r.box.x0 for r in rows))
+    right = max(float(np.percentile([r.box.x1 for r in rows], 90)), max(r.box.x1 for r in rows))
+    return left, right
+
+
 # Above the capitals a row takes only marks as small as a breve or an accent:
 # handwritten letters written just above the line are no part of it.
 ABOVE_CAPS = 1.0
@@ -299,9 +307,7 @@ def attach_to_rows(comps: Components, rows: list[TypedRow], *, pitch: float,
         return rows
     yc = (comps.boxes[:, 1] + comps.boxes[:, 3]) / 2
     h = comps.heights
-    # the text column: a struck phrase at a line's end reaches past its row's glyphs
-    left = min(float(np.percentile([r.box.x0 for r in rows], 10)), min(r.box.x0 for r in rows))
-    right = max(float(np.percentile([r.box.x1 for r in rows], 90)), max(r.box.x1 for r in rows))
+    left, right = text_span(rows)
     out = []
     for row in rows:
         top = row.baseline - 1.45 * row.char_height  # breves and accents above capitals
@@ -349,13 +355,15 @@ def split_touching(comps: Components, rows: list[TypedRow], *, pitch: float,
         return comps
     tall = comps.heights >= (TYPED_TOP + TOUCH_MIN_REACH) * min(r.char_height for r in rows)
     candidates = np.flatnonzero(tall & ~exclude)
+    left, right = text_span(rows)
+    span = (left - pitch, right + pitch)
     labels, boxes, areas = comps.labels, comps.boxes, comps.areas
     added_boxes: list[tuple[int, int, int, int]] = []
     added_areas: list[int] = []
     for c in candidates[candidates > 0]:
         x0, y0, x1, y1 = (int(v) for v in comps.boxes[c])
         own = comps.labels[y0:y1, x0:x1] == c
-        typed = typed_part(own, x0=x0, y0=y0, rows=rows, pitch=pitch)
+        typed = typed_part(own, x0=x0, y0=y0, rows=rows, span=span)
         if typed is None:
             continue
         if labels is comps.labels:  # copied once, when the first cut is made
@@ -380,13 +388,14 @@ def split_touching(comps: Components, rows: list[TypedRow], *, pitch: float,
                       areas=np.concatenate([areas, np.asarray(added_areas, np.int64)]))
 
 
-def typed_part(own: np.ndarray, *, x0: int, y0: int, rows: list[TypedRow], pitch: float) -> np.ndarray | None:
+def typed_part(own: np.ndarray, *, x0: int, y0: int, rows: list[TypedRow],
+               span: tuple[float, float]) -> np.ndarray | None:
     """Of a component's mask (its box at ``x0, y0``), the pixels that are
     typed letters of a row it touches, or None when it is no merge of
     typing and writing.
 
     Its pixels in a row's typed band (capitals' top to descenders' foot),
-    over the row, are typed when the component reaches out of the band by
+    within the text column's ``span`` (x from, to), are typed when the component reaches out of the band by
     :data:`TOUCH_MIN_REACH` with some ink. Writing that touches a line from
     below takes the band's descender strip with it: the descenders of a few
     letters are lost rather than the tops of the writing.
@@ -397,7 +406,7 @@ def typed_part(own: np.ndarray, *, x0: int, y0: int, rows: list[TypedRow], pitch
     for row in rows:
         ch = row.char_height
         top, foot = row.baseline - TYPED_TOP * ch, row.baseline + TYPED_FOOT * ch
-        over = (xs >= row.box.x0 - pitch) & (xs < row.box.x1 + pitch)
+        over = (xs >= span[0]) & (xs < span[1])
         if y0 + h <= top or y0 >= foot or not over.any():
             continue
         above, below = int((own & (ys < top)).sum()), int((own & (ys >= foot)).sum())

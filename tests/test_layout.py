@@ -276,8 +276,8 @@ def test_typed_part_of_a_merge_is_the_ink_in_the_band_over_the_row() -> None:
     own = np.zeros((120, 40), bool)
     own[20:60, 10:18] = True    # a letter's stem, capitals' top (58) to baseline (100) at y0 = 40
     own[60:120, 12:20] = True   # a written stroke from below running into its foot
-    typed = typed_part(own, x0=0, y0=40, rows=[row], pitch=30.0)
+    typed = typed_part(own, x0=0, y0=40, rows=[row], span=(-30, 230))
     assert typed is not None
     ys = np.flatnonzero(typed.any(axis=1)) + 40
     assert ys.min() >= 100 - TYPED_TOP * 40 and ys.max() < 100 + 0.1 * 40 + 1  # cut just under the baseline
-    assert typed_part(own[:60], x0=0, y0=40, rows=[row], pitch=30.0) is None  # a letter alone is no merge
+    assert typed_part(own[:60], x0=0, y0=40, rows=[row], span=(-30, 230)) is None  # a letter alone is no merge
