@@ -124,6 +124,13 @@ def _deletions(layout: Layout, rows: list[RowText]) -> list[tuple[Strike, tuple[
     return found
 
 
+def _box_of_span(row: RowText, span: tuple[int, int]) -> Box:
+    """The box of the words within ``span``: a struck word is the word's
+    ink, however short or long the stroke through it."""
+    return Box.enclosing(w.box for w, (start, end) in zip(row.words, row.word_offsets())
+                         if start >= span[0] and end <= span[1])
+
+
 def _anchor(row: RowText, x: float) -> int:
     """Offset of the word boundary nearest to ``x``: before, between or after words."""
     if not row.words:
@@ -145,7 +152,8 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
     for n, (strike, span) in enumerate(_deletions(layout, rows), 1):
         deletions_by_row.setdefault(strike.row, []).append((strike.box, span))
         text = rows[strike.row].text[span[0]:span[1]]
-        regions.append(Region(id=f"d{n}", kind="deletion", box=to_source(strike.box), text=text,
+        regions.append(Region(id=f"d{n}", kind="deletion", box=to_source(_box_of_span(rows[strike.row], span)),
+                              text=text,
                               conf=rows[strike.row].conf, line=line_ids[strike.row], span=span,
                               deletion_kind=strike.kind))
         # at one position: a closing ~~ first, then an insertion, then an opening ~~

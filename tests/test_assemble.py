@@ -28,9 +28,15 @@ def test_strikes_over_touching_characters_become_one_deletion() -> None:
     result = _page([pen, pen_again])
     deletions = [r for r in result.regions if r.kind == "deletion"]
     assert [d.text for d in deletions] == ["етпасте3.(//.5"]
-    assert deletions[0].box == Box(150, 100, 450, 130)
+    assert deletions[0].box == Box(160, 100, 440, 130)  # the struck words' box, not the strokes'
     assert markup.parse(result.markup).deletions() == ["етпасте3.(//.5"]
     assert result.markup == "товарищ ~~етпасте3.(//.5~~ сказал"
+
+
+def test_a_deletion_is_the_whole_word_a_short_stroke_crosses() -> None:
+    result = _page([Strike(row=0, box=Box(470, 100, 540, 130), kind="pen")])  # through the middle of "сказал"
+    deletion = next(r for r in result.regions if r.kind == "deletion")
+    assert deletion.text == "сказал" and deletion.box == Box(460, 100, 580, 130)
 
 
 @pytest.mark.parametrize("read, conf, overtyped", [
