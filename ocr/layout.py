@@ -559,6 +559,10 @@ def enclosed_share(comps: Components, label: int, *, close: int) -> float:
     return float((outside != outside[0, 0]).sum()) / ((x1 - x0) * (y1 - y0))
 
 
+WORD_SPACE = 1.3  # type heights: the widest space between two written words of one phrase
+PENCIL_DARKNESS = 0.75  # of the typing's darkness: pencil and faint writing are lighter, pen ink darker
+
+
 def group_handwriting(comps: Components, labels: np.ndarray, *, char_height: float) -> list[np.ndarray]:
     """Cluster handwriting components into words and phrases by proximity."""
     if labels.size == 0:
@@ -566,7 +570,7 @@ def group_handwriting(comps: Components, labels: np.ndarray, *, char_height: flo
     keep = np.zeros(len(comps.areas), dtype=np.uint8)
     keep[labels] = 1
     mask = keep[comps.labels]
-    gap_x, gap_y = max(int(char_height * 1.3), 1), max(int(char_height * 0.25), 1)  # a written word space
+    gap_x, gap_y = max(int(char_height * WORD_SPACE), 1), max(int(char_height * 0.25), 1)
     joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * gap_x + 1, 2 * gap_y + 1)))
     _, groups = cv2.connectedComponents(joined, connectivity=8)
     # the group of a component: the group label under its first pixel
@@ -615,11 +619,14 @@ def short_typed_row(comps: Components, members: np.ndarray, *, pitch: float, pha
                     char_height=char_height, phase=row_phase, coherence=coherence)
 
 
+TICK_MAX = 3.0  # type heights: a tick stands up to 2.6 tall and wide on the corpus
+
+
 def is_tick_shape(mask: np.ndarray, *, char_height: float) -> bool:
     """A tick ✓: one thin stroke about a character or two high, its lowest point
     left of centre and its long right arm reaching the top."""
     h, w = mask.shape
-    if not (0.8 * char_height <= h <= 2.5 * char_height and 0.5 * char_height <= w <= 2.5 * char_height):
+    if not (0.8 * char_height <= h <= TICK_MAX * char_height and 0.5 * char_height <= w <= TICK_MAX * char_height):
         return False
     if mask.mean() > 0.3:
         return False  # a blot or a speck cluster, not a pen stroke
@@ -627,6 +634,27 @@ def is_tick_shape(mask: np.ndarray, *, char_height: float) -> bool:
     bottom_x = xs[ys >= h - max(h // 6, 1)].mean()
     top_right = mask[: max(h // 4, 1), w // 2:].any()
     return bottom_x < 0.6 * w and bool(top_right)
+
+
+TICK_CLEARANCE = 0.3  # type heights of white between a tick and the writing beside it
+TICK_LINE_HEIGHT = 1.2  # the written line a tick marks stands at most this much taller than the tick
+
+
+def split_off_ticks(comps: Components, members: np.ndarray, *, char_height: float) -> list[np.ndarray]:
+    """A group of handwriting, with a tick before it that stands clear of
+    the writing taken out as a group of its own (an editor ticks a note
+    off: ``✓ Разослано по дорогам``): the tick, if any, then the rest."""
+    if members.size < 2:
+        return [members]
+    order = members[np.argsort(comps.boxes[members, 0], kind="stable")]
+    tick, rest = order[0], order[1:]
+    x0, y0, x1, y1 = (int(v) for v in comps.boxes[tick])
+    line = comps.enclosing(rest)
+    if (line.x0 - x1 >= TICK_CLEARANCE * char_height
+            and line.height <= TICK_LINE_HEIGHT * (y1 - y0)  # a signature's strokes make a taller whole
+            and is_tick_shape(comps.labels[y0:y1, x0:x1] == tick, char_height=char_height)):
+        return [np.asarray([tick]), np.sort(rest)]
+    return [members]
 
 
 # An insertion is written just above its line (on the corpus at most 1.34
@@ -679,16 +707,48 @@ def classify_hand(comps: Components, members: np.ndarray, rows: list[TypedRow], 
     return HandBlock(box=box, members=own, kind=kind)
 
 
-def _faint_components(comps: Components, gray: np.ndarray | None, rows: list[TypedRow]) -> np.ndarray:
-    """Components much lighter than the typing (bleed-through, stains), not handwriting."""
-    faint = np.zeros(len(comps.areas), dtype=bool)
+def _writing_of(comps: Components, group: np.ndarray, weak: np.ndarray, darkness: np.ndarray | None, *,
+                char_height: float) -> list[np.ndarray]:
+    """The handwriting blocks of a group of loose ink, ticks taken apart;
+    none when it holds too little ink to be writing. Writing lighter than
+    pen ink (:data:`PENCIL_DARKNESS`) takes the specks and faint marks
+    (``weak``) in line with it, within a written word space of its ends:
+    pencil strokes the binarization broke up (``кру`` of ``крупные``
+    whole, ``пные`` in dots). Pen ink does not break up so; the specks
+    beside it are dust."""
+    *ticks, writing = split_off_ticks(comps, group, char_height=char_height)
+    blocks = [t for t in ticks if _substantial(comps, t, char_height)]
+    if _substantial(comps, writing, char_height):
+        if darkness is None or float(np.median(darkness[writing])) >= PENCIL_DARKNESS:
+            blocks.append(writing)
+            return blocks
+        b, reach = comps.boxes, WORD_SPACE * char_height
+        box, near = comps.enclosing(writing), np.zeros_like(weak)
+        while True:  # a chain of dots along the line
+            near = weak & (b[:, 0] >= box.x0 - reach) & (b[:, 2] <= box.x1 + reach) & (b[:, 1] >= box.y0) & (b[:, 3] <= box.y1)
+            grown = Box(min(box.x0, int(b[near, 0].min(initial=box.x0))), box.y0,
+                        max(box.x1, int(b[near, 2].max(initial=box.x1))), box.y1)
+            if grown == box:
+                break
+            box = grown
+        blocks.append(np.sort(np.concatenate([writing, np.flatnonzero(near)])))
+    return blocks
+
+
+def relative_darkness(comps: Components, gray: np.ndarray | None, rows: list[TypedRow]) -> np.ndarray | None:
+    """Each component's mean darkness as a share of the typing's (None
+    without a gray image or typed rows to compare with)."""
     if gray is None or not rows:
-        return faint
-    labels = comps.labels.ravel()
-    sums = np.bincount(labels, weights=255.0 - gray.ravel().astype(float), minlength=len(comps.areas))
+        return None
+    sums = np.bincount(comps.labels.ravel(), weights=255.0 - gray.ravel().astype(float), minlength=len(comps.areas))
     mean_dark = sums / np.maximum(comps.areas, 1)
     typed = np.concatenate([np.asarray(r.members) for r in rows])
-    faint[:] = mean_dark < 0.3 * float(np.median(mean_dark[typed]))  # pencil notes stay, bleed-through goes
+    return mean_dark / max(float(np.median(mean_dark[typed])), 1.0)
+
+
+def _faint_components(darkness: np.ndarray | None, count: int) -> np.ndarray:
+    """Components much lighter than the typing (bleed-through, stains), not handwriting."""
+    faint = np.zeros(count, dtype=bool) if darkness is None else darkness < 0.3  # pencil notes stay
     faint[0] = False
     return faint
 
@@ -750,11 +810,13 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     in_row = np.zeros(len(comps.areas), dtype=bool)
     for r in rows:
         in_row[list(r.members)] = True
-    speck = comps.areas < max(0.05 * char_height ** 2, 4)
-    hand_labels = np.flatnonzero(~in_row & ~in_stamp & ~speck & ~_faint_components(comps, gray, rows))
-    hand_labels = hand_labels[hand_labels > 0]
-    groups = [g for g in group_handwriting(comps, hand_labels, char_height=char_height)
-              if _substantial(comps, g, char_height)]
+    darkness = relative_darkness(comps, gray, rows)
+    weak = (comps.areas < max(0.05 * char_height ** 2, 4)) | _faint_components(darkness, len(comps.areas))
+    weak &= ~in_row & ~in_stamp
+    weak[0] = False
+    strong = np.flatnonzero(~in_row & ~in_stamp & ~weak)
+    groups = [piece for g in group_handwriting(comps, strong[strong > 0], char_height=char_height)
+              for piece in _writing_of(comps, g, weak, darkness, char_height=char_height)]
     found: list[TypedRow | None] = [None] * len(groups)
     if len(rows) >= 3:  # the page's grid and type size, from its long lines
         grid = {"pitch": pitch, "phase": float(np.median([r.phase for r in rows])),

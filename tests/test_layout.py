@@ -152,6 +152,18 @@ def test_tick_shape() -> None:
     assert not is_tick_shape(np.ones((30, 30), bool), char_height=25)  # a blot
     assert not is_tick_shape(tick[:, ::-1] > 0, char_height=25)  # mirrored: the long arm on the left
     assert not is_tick_shape(tick > 0, char_height=80)  # far smaller than the writing: dust
+    assert is_tick_shape(cv2.resize(tick, (51, 54)) > 0, char_height=21)  # a large tick, 2.6 type heights
+
+
+def test_a_tick_beside_a_note_is_a_tick_of_its_own() -> None:
+    page = np.full((400, 1400), 255, np.uint8)
+    cv2.polylines(page, [np.array([[100, 230], [112, 248], [142, 206]])], False, 30, 4)  # 2.6 type heights
+    page = _handwrite(page, "Разослано по дорогам", 160, 190, 44)  # nearer than a written word space
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    kinds = sorted(h.kind for h in layout.hand)
+    assert kinds == ["checkmark", "margin_note"]
+    tick = next(h for h in layout.hand if h.kind == "checkmark")
+    assert tick.box.x1 <= 146
 
 
 def _with_short_line(page: np.ndarray, text: str, column: int, *, bold: int = 0) -> np.ndarray:
@@ -281,3 +293,24 @@ def test_typed_part_of_a_merge_is_the_ink_in_the_band_over_the_row() -> None:
     ys = np.flatnonzero(typed.any(axis=1)) + 40
     assert ys.min() >= 100 - TYPED_TOP * 40 and ys.max() < 100 + 0.1 * 40 + 1  # cut just under the baseline
     assert typed_part(own[:60], x0=0, y0=40, rows=[row], span=(-30, 230)) is None  # a letter alone is no merge
+
+
+def test_pencil_broken_into_dots_by_the_binarization_stays_whole() -> None:
+    if HAND_FONT is None:
+        pytest.skip("handwriting fonts not installed (run scripts/setup)")
+    typed = typed_page(lines=6)
+    page = Image.fromarray(typed)
+    gap_top = int(MARGIN + 3 * LINE - 0.6 * LINE)  # in the gap above row 3
+    ImageDraw.Draw(page).text((_cell_x(20), gap_top), "крупные", font=ImageFont.truetype(str(HAND_FONT), 48), fill=120)
+    page = np.asarray(page).copy()
+    written = page != typed
+    ink = np.flatnonzero(written.any(axis=0))
+    middle, end = (ink[0] + ink[-1]) // 2, ink[-1]
+    dots = np.ones_like(written)
+    dots[::6, ::6] = dots[1::6, 1::6] = False  # faint pencil: what survives is dots
+    dots[:, :middle] = False
+    page[written & dots] = 255
+    layout = analyze_layout(_binary(page), dpi=DPI, gray=page)
+    insertions = [h for h in layout.hand if h.kind == "insertion"]
+    assert len(insertions) == 1
+    assert insertions[0].box.x1 >= end - 10
