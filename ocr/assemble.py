@@ -152,8 +152,8 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
     for n, (strike, span) in enumerate(_deletions(layout, rows), 1):
         deletions_by_row.setdefault(strike.row, []).append((strike.box, span))
         text = rows[strike.row].text[span[0]:span[1]]
-        regions.append(Region(id=f"d{n}", kind="deletion", box=to_source(_box_of_span(rows[strike.row], span)),
-                              text=text,
+        box = to_source(_box_of_span(rows[strike.row], span))
+        regions.append(Region(id=f"d{n}", kind="deletion", box=box, text=text,
                               conf=rows[strike.row].conf, line=line_ids[strike.row], span=span,
                               deletion_kind=strike.kind))
         # at one position: a closing ~~ first, then an insertion, then an opening ~~

@@ -395,8 +395,9 @@ def typed_part(own: np.ndarray, *, x0: int, y0: int, rows: list[TypedRow],
     typing and writing.
 
     Its pixels in a row's typed band (capitals' top to descenders' foot),
-    within the text column's ``span`` (x from, to), are typed when the component reaches out of the band by
-    :data:`TOUCH_MIN_REACH` with some ink. Writing that touches a line from
+    within the text column's ``span`` (x from, to), are typed when the
+    component reaches out of the band by :data:`TOUCH_MIN_REACH` with some
+    ink. Writing that touches a line from
     below takes the band's descender strip with it: the descenders of a few
     letters are lost rather than the tops of the writing.
     """
@@ -712,27 +713,31 @@ def _writing_of(comps: Components, group: np.ndarray, weak: np.ndarray, darkness
     """The handwriting blocks of a group of loose ink, ticks taken apart;
     none when it holds too little ink to be writing. Writing lighter than
     pen ink (:data:`PENCIL_DARKNESS`) takes the specks and faint marks
-    (``weak``) in line with it, within a written word space of its ends:
-    pencil strokes the binarization broke up (``кру`` of ``крупные``
-    whole, ``пные`` in dots). Pen ink does not break up so; the specks
-    beside it are dust."""
+    (``weak``) in line with it (:func:`_dots_in_line`); pen ink does not
+    break up so, and the specks beside it are dust."""
     *ticks, writing = split_off_ticks(comps, group, char_height=char_height)
     blocks = [t for t in ticks if _substantial(comps, t, char_height)]
-    if _substantial(comps, writing, char_height):
-        if darkness is None or float(np.median(darkness[writing])) >= PENCIL_DARKNESS:
-            blocks.append(writing)
-            return blocks
-        b, reach = comps.boxes, WORD_SPACE * char_height
-        box, near = comps.enclosing(writing), np.zeros_like(weak)
-        while True:  # a chain of dots along the line
-            near = weak & (b[:, 0] >= box.x0 - reach) & (b[:, 2] <= box.x1 + reach) & (b[:, 1] >= box.y0) & (b[:, 3] <= box.y1)
-            grown = Box(min(box.x0, int(b[near, 0].min(initial=box.x0))), box.y0,
-                        max(box.x1, int(b[near, 2].max(initial=box.x1))), box.y1)
-            if grown == box:
-                break
-            box = grown
-        blocks.append(np.sort(np.concatenate([writing, np.flatnonzero(near)])))
-    return blocks
+    if not _substantial(comps, writing, char_height):
+        return blocks
+    if darkness is not None and float(np.median(darkness[writing])) < PENCIL_DARKNESS:
+        writing = np.sort(np.concatenate([writing, _dots_in_line(comps, writing, weak, char_height=char_height)]))
+    return [*blocks, writing]
+
+
+def _dots_in_line(comps: Components, writing: np.ndarray, weak: np.ndarray, *, char_height: float) -> np.ndarray:
+    """The ``weak`` components in line with the writing and within a written
+    word space of it, or of one another: pencil strokes the binarization
+    broke up (``кру`` of ``крупные`` whole, ``пные`` in dots)."""
+    b, reach = comps.boxes, WORD_SPACE * char_height
+    box = comps.enclosing(writing)
+    while True:
+        near = (weak & (b[:, 0] >= box.x0 - reach) & (b[:, 2] <= box.x1 + reach)
+                & (b[:, 1] >= box.y0) & (b[:, 3] <= box.y1))
+        grown = Box(min(box.x0, int(b[near, 0].min(initial=box.x0))), box.y0,
+                    max(box.x1, int(b[near, 2].max(initial=box.x1))), box.y1)
+        if grown == box:
+            return np.flatnonzero(near)
+        box = grown
 
 
 def relative_darkness(comps: Components, gray: np.ndarray | None, rows: list[TypedRow]) -> np.ndarray | None:
@@ -813,7 +818,6 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     darkness = relative_darkness(comps, gray, rows)
     weak = (comps.areas < max(0.05 * char_height ** 2, 4)) | _faint_components(darkness, len(comps.areas))
     weak &= ~in_row & ~in_stamp
-    weak[0] = False
     strong = np.flatnonzero(~in_row & ~in_stamp & ~weak)
     groups = [piece for g in group_handwriting(comps, strong[strong > 0], char_height=char_height)
               for piece in _writing_of(comps, g, weak, darkness, char_height=char_height)]
