@@ -29,6 +29,7 @@ from ocr.reread import confirm_pen_strokes, find_overtyping, read_overtyping, re
 
 PRINT_PSM = 3  # Tesseract's own page layout, for pages without a typewriter grid
 PRINTED_PAGE_MIN_LINES = 15
+PRINTED_LINE_MIN_WIDTH = 5.0  # type heights: a line of print holds a few words
 
 T = TypeVar("T")
 
@@ -140,9 +141,11 @@ def _correct_far(layout: Layout, rows: list[RowText], hands: list[RowText]
 def _looks_printed(source: SourcePage, layout: Layout) -> bool:
     """No typed line was found: a snippet (a line or a column cut from print)
     or a full page of untyped text lines is print; a page with a few
-    handwritten lines (a typescript's last sheet, signatures and notes) is not."""
+    handwritten lines (a typescript's last sheet, signatures and notes) is
+    not, however many specks of a worn copy it also shows."""
     height, width = source.image.shape[:2]
-    return not is_page_like(width, height) or len(layout.hand) >= PRINTED_PAGE_MIN_LINES
+    lines = [h for h in layout.hand if h.box.width >= PRINTED_LINE_MIN_WIDTH * layout.char_height]
+    return not is_page_like(width, height) or len(lines) >= PRINTED_PAGE_MIN_LINES
 
 
 def _as_print(source: SourcePage, pre, layout_step: Step, *, engine: Engine) -> Page:

@@ -98,3 +98,19 @@ def test_a_page_without_a_typewriter_grid_is_read_as_print(tmp_path: Path) -> No
     assert page.markup == "первая строка\nвторая"
     assert [r.kind for r in page.regions] == ["typed_line", "typed_line"]
     assert any(s.params.get("as") == "print" for s in page.steps)
+
+
+def test_a_last_sheet_with_a_signature_and_the_specks_of_a_worn_copy_is_no_print(tmp_path: Path) -> None:
+    import cv2
+
+    page = np.full((3508, 2480), 255, np.uint8)  # A4 at 300 dpi
+    rng = np.random.default_rng(3)
+    for x, y in rng.integers(200, 3000, size=(30, 2)):  # blots of a worn carbon copy
+        cv2.ellipse(page, (int(x), int(y)), (13, 12), 0, 0, 360, 30, -1)
+    xs = np.linspace(1400, 2000, 40)
+    signature = np.stack([xs, 3200 + 50 * np.sin(xs / 25)], axis=1).astype(np.int32)
+    cv2.polylines(page, [signature], False, 40, 4)
+    engine = FakeEngine(lines=[["Иванов"]])
+    page = process_page(SourcePage(path=tmp_path / "p.png", index=0, image=page, dpi=300), engine=engine)
+    assert not any(s.params.get("as") == "print" for s in page.steps)
+    assert "block" not in [c[0] for c in engine.calls]  # no whole-page read as print
