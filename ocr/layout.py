@@ -194,7 +194,7 @@ def find_typed_rows(comps: Components, *, char_height: float, pitch: float,
         else:
             other.append(members)
     typed = _merge_overlapping(comps, typed, pitch)
-    kept = _drop_off_size(comps, _drop_crowded(typed, pitch), glyphs)
+    kept = _drop_off_grid(_drop_off_size(comps, _drop_crowded(typed, pitch), glyphs), pitch)
     other += [np.asarray(r.members) for r in typed if r not in kept]
     return kept, other
 
@@ -268,6 +268,21 @@ def _drop_crowded(rows: list[TypedRow], pitch: float) -> list[TypedRow]:
     return [r for i, r in enumerate(rows) if i not in dropped]
 
 
+OFF_GRID_ROW = 0.25  # of the pitch: a row's phase this far from the page's grid is no typing
+
+
+def _drop_off_grid(rows: list[TypedRow], pitch: float) -> list[TypedRow]:
+    """The carriage returns to one margin and moves in whole steps, so every
+    typed line of a page sits on one grid. A written line that locked onto
+    a grid of its own by chance sits off the page's: on the corpus 1072 of
+    1073 typed rows lay within 0.2 pitch of it, ten false rows further."""
+    full = [r for r in rows if len(r.members) >= FULL_ROW_GLYPHS]
+    if len(full) < 3:
+        return rows
+    grid = _coherence(np.asarray([r.phase for r in full]), pitch)[1]
+    return [r for r in rows if off_grid(r.phase, grid, pitch) <= OFF_GRID_ROW * pitch]
+
+
 def _merge_overlapping(comps: Components, rows: list[TypedRow], pitch: float) -> list[TypedRow]:
     """One typed line found as two rows (capitals and descenders peak apart): merge them."""
     rows = sorted(rows, key=lambda r: r.baseline)
@@ -332,6 +347,52 @@ def attach_to_rows(comps: Components, rows: list[TypedRow], *, pitch: float,
         out.append(TypedRow(box=comps.enclosing(members), members=tuple(members), baseline=row.baseline,
                             char_height=row.char_height, phase=row.phase, coherence=row.coherence))
     return out
+
+
+STRUCK_LINE_FILL = 0.7  # of a component's width, the pen line through a struck run of letters
+
+
+def find_struck_lines(comps: Components, rows: list[TypedRow], *, pitch: float,
+                      exclude: np.ndarray) -> list[TypedRow]:
+    """Typed lines struck through whole, where the page's line spacing
+    leaves room for one between two rows (twice the usual gap).
+
+    The pen line joins all of a line's letters into a few wide components,
+    so the line shows no glyphs to be found by; and the writing above it
+    often touches it too. A component of such a line ends at the expected
+    baseline (a little under it: descenders, a stroke running low), is
+    several cells wide, and has one image row inked across most of its
+    width in the typed band (the stroke). Those components make the line.
+    """
+    if len(rows) < 3:
+        return []
+    spacing = float(np.median(np.diff([r.baseline for r in rows])))
+    b, h, w = comps.boxes, comps.heights, comps.widths
+    found = []
+    for upper, lower in zip(rows, rows[1:]):
+        gap = lower.baseline - upper.baseline
+        if not 1.7 * spacing <= gap <= 2.3 * spacing:
+            continue
+        baseline, ch = upper.baseline + gap / 2, (upper.char_height + lower.char_height) / 2
+        near = np.flatnonzero(~exclude & (w >= 3 * pitch) & (h >= 0.6 * ch)
+                              & (b[:, 3] >= baseline - 0.2 * ch) & (b[:, 3] <= baseline + 0.6 * ch))
+        members = [int(c) for c in near if c > 0 and _struck_through(comps, int(c), top=baseline - ch, foot=baseline)]
+        if members:
+            box = comps.enclosing(members)
+            found.append(TypedRow(box=box, members=tuple(members), baseline=int(round(baseline)), char_height=ch,
+                                  phase=upper.phase, coherence=upper.coherence))
+    return found
+
+
+def _struck_through(comps: Components, label: int, *, top: float, foot: float) -> bool:
+    """Whether one image row of the component between ``top`` and ``foot``
+    is inked across :data:`STRUCK_LINE_FILL` of its width: a pen line."""
+    x0, y0, x1, y1 = (int(v) for v in comps.boxes[label])
+    a, z = max(int(top), y0), min(int(foot) + 1, y1)
+    if z <= a:
+        return False
+    band = comps.labels[a:z, x0:x1] == label
+    return float(band.mean(axis=1).max()) >= STRUCK_LINE_FILL
 
 
 # Handwriting that touches a typed line merges with the letters it touches
@@ -505,7 +566,8 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float,
         for start, stop in runs(struck):
             x0 = int(row.phase + (first + start + 0.5) * pitch)
             x1 = int(row.phase + (first + stop - 0.5) * pitch)
-            strikes.append(Strike(row=index, box=Box(x0, b.y0, x1, b.y1), kind="pen"))
+            strikes += [Strike(row=index, box=Box(b.x0 + a, b.y0, b.x0 + z, b.y1), kind="pen")
+                        for a, z in _stroke_pieces(mask, x0 - b.x0, x1 - b.x0, min_blank=STROKE_BREAK * pitch)]
         if not usual:
             continue
         for start, stop in runs(counts > 0.05 * ch * pitch):
@@ -518,6 +580,20 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float,
             if density >= overtype_ratio and not covered:
                 strikes.append(Strike(row=index, box=Box(x0, b.y0, x1, b.y1), kind="overtype", density=density))
     return strikes
+
+
+STROKE_BREAK = 0.45  # of the pitch: blank columns this wide part two strokes (within a word letters stand closer)
+
+
+def _stroke_pieces(mask: np.ndarray, x0: int, x1: int, *, min_blank: float) -> list[tuple[int, int]]:
+    """A struck run, [x0, x1) in the row mask's columns, split where no ink
+    stands for ``min_blank`` columns: two words struck with two strokes,
+    the space between them left clear, are two deletions."""
+    x0, x1 = max(x0, 0), min(x1, mask.shape[1])
+    blank = ~mask[:, x0:x1].any(axis=0)
+    cuts = [(a, z) for a, z in runs(blank) if z - a >= min_blank and 0 < a and z < x1 - x0]
+    edges = [x0] + [x0 + (a + z) // 2 for a, z in cuts] + [x1]
+    return [(edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
 
 
 def runs(flags) -> list[tuple[int, int]]:
@@ -808,7 +884,9 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
         if (inside & letters).sum() >= 5:  # a stamp has lettering; a punch hole or a stain ring has not
             stamps.append(s)
             in_stamp |= inside
-    comps = split_touching(comps, rows, pitch=pitch, exclude=in_stamp | in_rows)
+    struck = find_struck_lines(comps, rows, pitch=pitch, exclude=in_stamp | in_rows)
+    rows = sorted(rows + struck, key=lambda r: r.baseline)
+    comps = split_touching(comps, rows, pitch=pitch, exclude=in_stamp | in_rows)  # struck lines' ink is cut too
     in_stamp = np.pad(in_stamp, (0, len(comps.areas) - len(in_stamp)))  # the cut-off pieces are no stamp
     rows = attach_to_rows(comps, rows, pitch=pitch, exclude=in_stamp)
 

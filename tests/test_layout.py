@@ -314,3 +314,37 @@ def test_pencil_broken_into_dots_by_the_binarization_stays_whole() -> None:
     insertions = [h for h in layout.hand if h.kind == "insertion"]
     assert len(insertions) == 1
     assert insertions[0].box.x1 >= end - 10
+
+
+def test_a_line_struck_through_whole_is_still_a_typed_line() -> None:
+    clean = analyze_layout(_binary(typed_page(lines=6)), dpi=DPI)
+    page = typed_page(lines=6).copy()
+    row = clean.rows[3]
+    y = _line_mid(3)
+    cv2.line(page, (row.box.x0 - 5, y), (row.box.x1 + 5, y + 2), 35, 4)  # one pen line joins all its letters
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    assert len(layout.rows) == 6
+    assert abs(layout.rows[3].baseline - row.baseline) <= 3
+    pens = [s for s in layout.strikes if s.kind == "pen" and s.row == 3]
+    assert pens and min(s.box.x0 for s in pens) < row.box.x0 + PITCH and max(s.box.x1 for s in pens) > row.box.x1 - PITCH
+
+
+def test_a_line_off_the_page_grid_is_no_typed_line() -> None:
+    page = np.pad(typed_page(lines=6), ((0, 200), (0, 0)), constant_values=255)
+    font = ImageFont.truetype(str(MONO), round(DPI / CPI / 0.6))
+    img = Image.fromarray(page)
+    y = MARGIN + 6 * LINE + 20
+    ImageDraw.Draw(img).text((_cell_x(3) + PITCH / 2, y), "Рассмотреть и доложить", font=font, fill=30)
+    layout = analyze_layout(_binary(np.asarray(img)), dpi=DPI)
+    assert len(layout.rows) == 6  # half a cell off the grid of the six typed lines above
+    assert any(h.box.y0 >= y - 5 for h in layout.hand)
+
+
+def test_a_struck_run_parts_where_the_stroke_breaks_off_over_a_space() -> None:
+    from ocr.layout import _stroke_pieces
+
+    mask = np.zeros((10, 100), bool)
+    mask[5, 0:40] = mask[5, 52:100] = True  # two strokes, 12 columns of nothing between
+    mask[2:9, 20:26] = True  # a letter under the first
+    assert _stroke_pieces(mask, 0, 100, min_blank=9) == [(0, 46), (46, 100)]
+    assert _stroke_pieces(mask, 0, 100, min_blank=13) == [(0, 100)]  # a gap between letters, no break
