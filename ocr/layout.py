@@ -916,6 +916,7 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     hand.sort(key=lambda h: (h.box.y0, h.box.x0))
     measures = {"char_height_px": round(char_height, 1), "pitch_px": round(pitch, 2),
                 "cpi": round(dpi / pitch, 2), "typed_rows": len(rows), "short_typed_rows": len(short),
+                "struck_lines": len(struck),
                 "strikes": len(strikes),
                 "hand_blocks": len(hand), "stamps": len(stamps), "faint_rows_dropped": faint}
     return Layout(components=comps, pitch=pitch, char_height=char_height, rows=tuple(rows),
