@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ocr import markup
-from ocr.layout import Layout, Strike
+from ocr.layout_model import Layout, Strike
 from ocr.lexicon import NEAREST_MIN_ZIPF, russian_zipf
 from ocr.model import Box, Region, Word
 from ocr.recognize import RowText

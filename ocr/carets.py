@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ocr.layout import Components, HandBlock, Layout, TypedRow
+from ocr.layout_model import Components, HandBlock, Layout, TypedRow
 
 
 def is_caret_shape(mask: np.ndarray) -> bool:

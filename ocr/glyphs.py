@@ -19,7 +19,7 @@ from functools import cached_property, lru_cache
 import cv2
 import numpy as np
 
-from ocr.layout import Layout, TypedRow
+from ocr.layout_model import Layout, TypedRow
 from ocr.lexicon import NEAREST_MIN_ZIPF, RUSSIAN, russian_list
 from ocr.model import Box
 from ocr.recognize import FAINT_INK, INK_LEVEL, RowText, _cell_of, erase_pen_strokes, isolate

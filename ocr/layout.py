@@ -11,91 +11,20 @@ strikes are found as ink in the gaps between character cells, over-typing as
 cells with far more ink than their neighbours.
 
 Everything here is in pixels of the deskewed page; the pipeline maps boxes
-back to the source image.
+back to the source image. The records are in :mod:`ocr.layout_model`, the
+strike finders in :mod:`ocr.strikes`, the handwriting blocks in
+:mod:`ocr.handblocks`; this module finds the typed rows and puts the page
+together (:func:`analyze_layout`).
 """
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import Literal
 
 import cv2
 import numpy as np
 
+from ocr.handblocks import classify_hand, faint_components, group_handwriting, relative_darkness, writing_blocks
+from ocr.layout_model import Components, Layout, TypedRow, coherence, components_of, off_grid
 from ocr.model import Box
-
-HandKind = Literal["insertion", "margin_note", "signature", "checkmark"]
-
-
-@dataclass(frozen=True)
-class Components:
-    """Connected components of a binary image (label 0 is background)."""
-
-    labels: np.ndarray  # int32, same shape as the image
-    boxes: np.ndarray  # (n, 4) x0, y0, x1, y1 (exclusive), row i = label i
-    areas: np.ndarray  # (n,)
-
-    @property
-    def heights(self) -> np.ndarray:
-        return self.boxes[:, 3] - self.boxes[:, 1]
-
-    @property
-    def widths(self) -> np.ndarray:
-        return self.boxes[:, 2] - self.boxes[:, 0]
-
-    def box(self, label: int) -> Box:
-        return Box(*(int(v) for v in self.boxes[label]))
-
-    def enclosing(self, labels) -> Box:
-        b = self.boxes[np.asarray(list(labels), dtype=int)]
-        return Box(int(b[:, 0].min()), int(b[:, 1].min()), int(b[:, 2].max()), int(b[:, 3].max()))
-
-
-@dataclass(frozen=True)
-class TypedRow:
-    box: Box
-    members: tuple[int, ...]  # component labels
-    baseline: int
-    char_height: float
-    phase: float  # x of a cell centre: cells are phase + k * pitch
-    coherence: float
-
-
-@dataclass(frozen=True)
-class Strike:
-    row: int  # index into Layout.rows
-    box: Box
-    kind: Literal["pen", "overtype"]
-    density: float = 0.0  # over-typing: mean cell ink relative to the page's usual cell
-
-
-@dataclass(frozen=True)
-class HandBlock:
-    box: Box
-    members: tuple[int, ...]
-    kind: HandKind
-    row: int | None = None  # for insertions: the typed row below
-    caret_x: float | None = None  # for insertions: x of the caret marking the insertion point
-
-
-@dataclass(frozen=True)
-class Layout:
-    components: Components
-    pitch: float
-    char_height: float
-    rows: tuple[TypedRow, ...]
-    strikes: tuple[Strike, ...]
-    hand: tuple[HandBlock, ...]
-    stamps: tuple[Box, ...]
-    column: Box | None  # the typed text column
-    measures: dict = field(default_factory=dict)
-
-
-def components_of(binary: np.ndarray) -> Components:
-    """Connected components (8-connected) of a boolean/0-255 ink mask."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary.astype(np.uint8), connectivity=8)
-    boxes = np.stack([stats[:, 0], stats[:, 1], stats[:, 0] + stats[:, 2], stats[:, 1] + stats[:, 3]], axis=1)
-    return Components(labels=labels, boxes=boxes.astype(np.int32), areas=stats[:, 4].astype(np.int64))
-
+from ocr.strikes import find_strikes
 
 def estimate_char_height(comps: Components, *, dpi: int) -> float:
     """Median height of glyph-sized components (capitals and ascender letters dominate)."""
@@ -141,21 +70,6 @@ def _rows_by_profile(comps: Components, labels: np.ndarray, char_height: float) 
         if members.size:
             rows.append(members)
     return rows
-
-
-def _coherence(xc: np.ndarray, pitch: float) -> tuple[float, float]:
-    """Mean resultant length and phase of x-centres on a grid of ``pitch``."""
-    z = np.exp(2j * np.pi * xc / pitch).mean()
-    phase = (np.angle(z) / (2 * np.pi) * pitch) % pitch
-    return float(abs(z)), float(phase)
-
-
-def off_grid(x, phase: float, pitch: float):
-    """How far ``x`` (a number or an array) lies from the nearest point of
-    the grid ``phase + k * pitch``."""
-    return np.abs((np.asarray(x) - phase + pitch / 2) % pitch - pitch / 2)
-
-
 def estimate_pitch(comps: Components, rows: list[np.ndarray], *, dpi: int) -> float:
     """The typewriter pitch: the grid spacing on which row glyph centres lock best.
 
@@ -170,7 +84,7 @@ def estimate_pitch(comps: Components, rows: list[np.ndarray], *, dpi: int) -> fl
             if members.size < 4:
                 continue
             xc = (comps.boxes[members, 0] + comps.boxes[members, 2]) / 2
-            r, _ = _coherence(xc, pitch)
+            r, _ = coherence(xc, pitch)
             score += members.size * r * r
         if score > best_score:
             best, best_score = float(pitch), score
@@ -184,7 +98,7 @@ def find_typed_rows(comps: Components, *, char_height: float, pitch: float,
     typed, other = [], []
     for members in _rows_by_profile(comps, glyphs, char_height):
         xc = (comps.boxes[members, 0] + comps.boxes[members, 2]) / 2
-        r, phase = _coherence(xc, pitch)
+        r, phase = coherence(xc, pitch)
         heights = comps.heights[members]
         if members.size >= 3 and r >= min_coherence:
             box = comps.enclosing(members)
@@ -249,7 +163,7 @@ def _drop_crowded(rows: list[TypedRow], pitch: float) -> list[TypedRow]:
     gaps = np.diff([r.baseline for r in rows])
     spacing = float(np.median(gaps))
     full = [r for r in rows if len(r.members) >= FULL_ROW_GLYPHS]
-    grid = _coherence(np.asarray([r.phase for r in full]), pitch)[1] if full else 0.0
+    grid = coherence(np.asarray([r.phase for r in full]), pitch)[1] if full else 0.0
 
     def strength(r: TypedRow) -> float:
         return len(r.members) * r.coherence * r.char_height
@@ -279,7 +193,7 @@ def _drop_off_grid(rows: list[TypedRow], pitch: float) -> list[TypedRow]:
     full = [r for r in rows if len(r.members) >= FULL_ROW_GLYPHS]
     if len(full) < 3:
         return rows
-    grid = _coherence(np.asarray([r.phase for r in full]), pitch)[1]
+    grid = coherence(np.asarray([r.phase for r in full]), pitch)[1]
     return [r for r in rows if off_grid(r.phase, grid, pitch) <= OFF_GRID_ROW * pitch]
 
 
@@ -292,7 +206,7 @@ def _merge_overlapping(comps: Components, rows: list[TypedRow], pitch: float) ->
             prev = merged.pop()
             members = tuple(sorted(set(prev.members) | set(row.members)))
             xc = (comps.boxes[list(members), 0] + comps.boxes[list(members), 2]) / 2
-            r, phase = _coherence(xc, pitch)
+            r, phase = coherence(xc, pitch)
             row = TypedRow(box=comps.enclosing(members), members=members,
                            baseline=int(np.median(comps.boxes[list(members), 3])),
                            char_height=max(prev.char_height, row.char_height), phase=phase, coherence=r)
@@ -485,124 +399,6 @@ def typed_part(own: np.ndarray, *, x0: int, y0: int, rows: list[TypedRow],
     return typed
 
 
-def row_mask(comps: Components, row: TypedRow) -> np.ndarray:
-    """Boolean mask, in the row box's coordinates, of the row's own ink."""
-    b = row.box
-    crop = comps.labels[b.y0:b.y1, b.x0:b.x1]
-    return np.isin(crop, np.asarray(row.members))
-
-
-def _cells(mask: np.ndarray, row: TypedRow, pitch: float) -> tuple[int, np.ndarray]:
-    """Index of the row's first character cell and the ink count of each cell."""
-    b = row.box
-    first = int(np.floor((b.x0 - row.phase) / pitch))
-    last = int(np.ceil((b.x1 - row.phase) / pitch))
-    cells = []
-    for k in range(first, last + 1):
-        x0 = max(int(round(row.phase + (k - 0.5) * pitch)) - b.x0, 0)
-        x1 = min(int(round(row.phase + (k + 0.5) * pitch)) - b.x0, mask.shape[1])
-        cells.append(int(mask[:, x0:x1].sum()) if x1 > x0 else 0)
-    return first, np.asarray(cells, dtype=float)
-
-
-# Where a pen stroke crosses the gaps between cells: (top, bottom) heights
-# above the baseline in character heights, and how many gaps in a row it must
-# ink. Strokes mostly cross the small letters; four gaps are a three-letter
-# word with the pen running past its ends (on the corpus, runs of two and
-# three gaps were 22 heavy letters run together against 3 short strikes).
-# Those above or along the baseline (wavy ones) must run longer, as serifs
-# of heavy type touch there.
-PEN_BANDS = (((0.62, 0.12), 4), ((0.95, -0.05), 5))
-STROKE_MAX_RUN = 0.45  # type heights: where a pen line crosses a gap its ink runs no taller (0.3 lost true strokes)
-
-
-def _stroke_across(gap: np.ndarray, *, max_run: float) -> bool:
-    """Whether ink crosses every column of a gap between cells as a thin
-    line would: letters of heavy type touching across the gap fill it with
-    their stems and serifs, in runs taller than a pen line."""
-    if not gap.any(axis=0).all():
-        return False
-    # per column, the longest vertical ink run: cumulative count reset at white
-    run = np.zeros(gap.shape[1])
-    longest = np.zeros(gap.shape[1])
-    for row in gap:
-        run = np.where(row, run + 1, 0)
-        np.maximum(longest, run, out=longest)
-    return float(np.median(longest)) <= max_run
-
-
-def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float,
-                 overtype_ratio: float = 1.18, overtype_min_cells: int = 3) -> list[Strike]:
-    """Pen strikes and candidate over-typed spans in typed rows.
-
-    A pen stroke inks the white gaps between character cells, several in a
-    row: four through the small letters, five where it runs higher or along
-    the baseline (:data:`PEN_BANDS`). Over-typing (``х``, ``/``, ``-`` typed
-    over each letter, and over the spaces between the words) leaves runs of
-    cells denser than the page's usual cell; density alone also fires on
-    bold capitals, so these are candidates (``Strike.density``) that
-    recognition confirms.
-    """
-    strikes: list[Strike] = []
-    masks = [row_mask(comps, row) for row in rows]
-    cells = [_cells(mask, row, pitch) for mask, row in zip(masks, rows)]
-    inked_all = np.concatenate([c[c > 0.05 * r.char_height * pitch] for (_, c), r in zip(cells, rows)] or [np.zeros(0)])
-    usual = float(np.median(inked_all)) if inked_all.size else 0.0
-    for index, (row, mask, (first, counts)) in enumerate(zip(rows, masks, cells)):
-        b, ch = row.box, row.char_height
-        base = row.baseline - b.y0
-        half_window = max(int(0.07 * pitch), 1)
-        struck = np.zeros(len(counts), dtype=bool)
-        for (top, bottom), min_gaps in PEN_BANDS:
-            band = mask[int(max(base - top * ch, 0)):int(max(base - bottom * ch, 1))]
-            gaps = []
-            for k in range(first, first + len(counts)):
-                xb = int(round(row.phase + (k + 0.5) * pitch)) - b.x0
-                lo, hi = max(xb - half_window, 0), min(xb + half_window + 1, mask.shape[1])
-                gaps.append(hi > lo and _stroke_across(band[:, lo:hi], max_run=STROKE_MAX_RUN * ch))
-            for start, stop in runs(gaps):
-                if stop - start >= min_gaps:
-                    struck[start:stop] = True
-        for start, stop in runs(struck):
-            x0 = int(row.phase + (first + start + 0.5) * pitch)
-            x1 = int(row.phase + (first + stop - 0.5) * pitch)
-            strikes += [Strike(row=index, box=Box(b.x0 + a, b.y0, b.x0 + z, b.y1), kind="pen")
-                        for a, z in _stroke_pieces(mask, x0 - b.x0, x1 - b.x0, min_blank=STROKE_BREAK * pitch)]
-        if not usual:
-            continue
-        for start, stop in runs(counts > 0.05 * ch * pitch):
-            if stop - start < overtype_min_cells:
-                continue
-            density = float(counts[start:stop].mean() / usual)
-            x0 = int(row.phase + (first + start - 0.5) * pitch)
-            x1 = int(row.phase + (first + stop - 0.5) * pitch)
-            covered = any(s.row == index and s.box.x0 < x1 and s.box.x1 > x0 for s in strikes)
-            if density >= overtype_ratio and not covered:
-                strikes.append(Strike(row=index, box=Box(x0, b.y0, x1, b.y1), kind="overtype", density=density))
-    return strikes
-
-
-STROKE_BREAK = 0.45  # of the pitch: blank columns this wide part two strokes (within a word letters stand closer)
-
-
-def _stroke_pieces(mask: np.ndarray, x0: int, x1: int, *, min_blank: float) -> list[tuple[int, int]]:
-    """A struck run, [x0, x1) in the row mask's columns, split where no ink
-    stands for ``min_blank`` columns: two words struck with two strokes,
-    the space between them left clear, are two deletions."""
-    x0, x1 = max(x0, 0), min(x1, mask.shape[1])
-    blank = ~mask[:, x0:x1].any(axis=0)
-    cuts = [(a, z) for a, z in runs(blank) if z - a >= min_blank and 0 < a and z < x1 - x0]
-    edges = [x0] + [x0 + (a + z) // 2 for a, z in cuts] + [x1]
-    return [(edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
-
-
-def runs(flags) -> list[tuple[int, int]]:
-    """[start, stop) of each run of true (non-zero) values in a 1-D sequence."""
-    padded = np.concatenate([[0], (np.asarray(flags) > 0).astype(np.int8), [0]])
-    edges = np.flatnonzero(np.diff(padded))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
-
-
 STAMP_MIN_ENCLOSED = 0.5  # of its box, a stamp's frame encloses at least this (after closing small breaks)
 STAMP_ROUND_MIN = 8.0  # type heights: a frame this large both ways counts even when worn open (round stamps)
 
@@ -636,32 +432,6 @@ def enclosed_share(comps: Components, label: int, *, close: int) -> float:
     return float((outside != outside[0, 0]).sum()) / ((x1 - x0) * (y1 - y0))
 
 
-WORD_SPACE = 1.3  # type heights: the widest space between two written words of one phrase
-PENCIL_DARKNESS = 0.75  # of the typing's darkness: pencil and faint writing are lighter, pen ink darker
-
-
-def group_handwriting(comps: Components, labels: np.ndarray, *, char_height: float) -> list[np.ndarray]:
-    """Cluster handwriting components into words and phrases by proximity."""
-    if labels.size == 0:
-        return []
-    keep = np.zeros(len(comps.areas), dtype=np.uint8)
-    keep[labels] = 1
-    mask = keep[comps.labels]
-    gap_x, gap_y = max(int(char_height * WORD_SPACE), 1), max(int(char_height * 0.25), 1)
-    joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * gap_x + 1, 2 * gap_y + 1)))
-    _, groups = cv2.connectedComponents(joined, connectivity=8)
-    # the group of a component: the group label under its first pixel
-    ys, xs = comps.boxes[labels, 1], comps.boxes[labels, 0]
-    group_of = np.empty(labels.size, dtype=np.int64)
-    for i, label in enumerate(labels):
-        b = comps.boxes[label]
-        crop = comps.labels[b[1]:b[3], b[0]:b[2]] == label
-        yy, xx = np.nonzero(crop)
-        group_of[i] = groups[b[1] + yy[0], b[0] + xx[0]]
-    del ys, xs
-    return [labels[group_of == g] for g in np.unique(group_of)]
-
-
 def short_typed_row(comps: Components, members: np.ndarray, *, pitch: float, phase: float,
                     char_height: float, max_offset: float = 0.2) -> TypedRow | None:
     """A typed line too short to show a grid of its own (a page number
@@ -691,156 +461,9 @@ def short_typed_row(comps: Components, members: np.ndarray, *, pitch: float, pha
             or offset.max() > max_offset * pitch or not tall.any()
             or not np.all((heights[tall] >= 0.7 * char_height) & (heights[tall] <= 1.9 * char_height))):
         return None
-    coherence, row_phase = _coherence(xc, pitch)
+    locked, row_phase = coherence(xc, pitch)
     return TypedRow(box=box, members=tuple(int(m) for m in members), baseline=int(np.median(b[tall, 3])),
-                    char_height=char_height, phase=row_phase, coherence=coherence)
-
-
-TICK_MAX = 3.0  # type heights: a tick stands up to 2.6 tall and wide on the corpus
-
-
-def is_tick_shape(mask: np.ndarray, *, char_height: float) -> bool:
-    """A tick ✓: one thin stroke about a character or two high, its lowest point
-    left of centre and its long right arm reaching the top."""
-    h, w = mask.shape
-    if not (0.8 * char_height <= h <= TICK_MAX * char_height and 0.5 * char_height <= w <= TICK_MAX * char_height):
-        return False
-    if mask.mean() > 0.3:
-        return False  # a blot or a speck cluster, not a pen stroke
-    ys, xs = np.nonzero(mask)
-    bottom_x = xs[ys >= h - max(h // 6, 1)].mean()
-    top_right = mask[: max(h // 4, 1), w // 2:].any()
-    return bottom_x < 0.6 * w and bool(top_right)
-
-
-TICK_CLEARANCE = 0.3  # type heights of white between a tick and the writing beside it
-TICK_LINE_HEIGHT = 1.2  # the written line a tick marks stands at most this much taller than the tick
-
-
-def split_off_ticks(comps: Components, members: np.ndarray, *, char_height: float) -> list[np.ndarray]:
-    """A group of handwriting, with a tick before it that stands clear of
-    the writing taken out as a group of its own (an editor ticks a note
-    off: ``✓ Разослано по дорогам``): the tick, if any, then the rest."""
-    if members.size < 2:
-        return [members]
-    order = members[np.argsort(comps.boxes[members, 0], kind="stable")]
-    tick, rest = order[0], order[1:]
-    x0, y0, x1, y1 = (int(v) for v in comps.boxes[tick])
-    line = comps.enclosing(rest)
-    if (line.x0 - x1 >= TICK_CLEARANCE * char_height
-            and line.height <= TICK_LINE_HEIGHT * (y1 - y0)  # a signature's strokes make a taller whole
-            and is_tick_shape(comps.labels[y0:y1, x0:x1] == tick, char_height=char_height)):
-        return [np.asarray([tick]), np.sort(rest)]
-    return [members]
-
-
-# An insertion is written just above its line (on the corpus at most 1.34
-# type heights clear of it, however wide the blank above), and over it: a
-# signature or a dated note under the last line, or beside a short line, is
-# not one.
-INSERTION_MAX_RISE = 1.6
-INSERTION_MIN_OVER_ROW = 0.05
-# Several written lines, wide, are a note even above a line (a resolution
-# written over the text); insertions on the corpus were at most 21 type
-# heights wide, or at most 2.6 wide where they stood over 3.5 tall.
-NOTE_LINES_HEIGHT = 3.5
-NOTE_LINES_WIDTH = 25.0
-# A signature is written large and joined up: on the corpus at least 3 type
-# heights tall with at most 0.61 separate pieces per type height of width,
-# where notes stood at most 3.8 tall with 0.54 pieces or more (most above 0.75).
-SIGNATURE_MIN_HEIGHT = 2.8
-SIGNATURE_MAX_PIECES = 0.62
-
-
-def classify_hand(comps: Components, members: np.ndarray, rows: list[TypedRow], *,
-                  column: Box | None, char_height: float) -> HandBlock:
-    """An insertion when it sits just above a typed row, over it, inside the
-    text column; a tick when it is one small stroke; a signature when it is
-    tall and joined up; otherwise a margin note."""
-    box = comps.enclosing(members)
-    own = tuple(int(m) for m in members)
-    cx, cy = box.center
-    inside_column = column is not None and column.x0 - char_height <= cx <= column.x1 + char_height
-    if inside_column:
-        # the row whose baseline is next below the block's middle: writing that
-        # starts above a line and reaches down into it still counts as above it
-        below = [i for i, r in enumerate(rows) if r.baseline >= cy]
-        if below:
-            i = min(below, key=lambda j: rows[j].baseline)
-            row = rows[i]
-            starts_above = box.y0 < row.box.y0 - 0.3 * char_height
-            close_above = row.box.y0 - box.y1 <= INSERTION_MAX_RISE * char_height
-            over_row = min(box.x1, row.box.x1) - max(box.x0, row.box.x0) > INSERTION_MIN_OVER_ROW * box.width
-            paragraph = box.height >= NOTE_LINES_HEIGHT * char_height and box.width >= NOTE_LINES_WIDTH * char_height
-            if starts_above and close_above and over_row and not paragraph:
-                return HandBlock(box=box, members=own, kind="insertion", row=i)
-    if members.size == 1 and is_tick_shape(comps.labels[box.y0:box.y1, box.x0:box.x1] == members[0],
-                                           char_height=char_height):
-        return HandBlock(box=box, members=own, kind="checkmark")
-    kind: HandKind = "margin_note"
-    if (box.height >= SIGNATURE_MIN_HEIGHT * char_height
-            and members.size <= SIGNATURE_MAX_PIECES * box.width / char_height):
-        kind = "signature"
-    return HandBlock(box=box, members=own, kind=kind)
-
-
-def _writing_of(comps: Components, group: np.ndarray, weak: np.ndarray, darkness: np.ndarray | None, *,
-                char_height: float) -> list[np.ndarray]:
-    """The handwriting blocks of a group of loose ink, ticks taken apart;
-    none when it holds too little ink to be writing. Writing lighter than
-    pen ink (:data:`PENCIL_DARKNESS`) takes the specks and faint marks
-    (``weak``) in line with it (:func:`_dots_in_line`); pen ink does not
-    break up so, and the specks beside it are dust."""
-    *ticks, writing = split_off_ticks(comps, group, char_height=char_height)
-    blocks = [t for t in ticks if _substantial(comps, t, char_height)]
-    if not _substantial(comps, writing, char_height):
-        return blocks
-    if darkness is not None and float(np.median(darkness[writing])) < PENCIL_DARKNESS:
-        writing = np.sort(np.concatenate([writing, _dots_in_line(comps, writing, weak, char_height=char_height)]))
-    return [*blocks, writing]
-
-
-def _dots_in_line(comps: Components, writing: np.ndarray, weak: np.ndarray, *, char_height: float) -> np.ndarray:
-    """The ``weak`` components in line with the writing and within a written
-    word space of it, or of one another: pencil strokes the binarization
-    broke up (``кру`` of ``крупные`` whole, ``пные`` in dots)."""
-    b, reach = comps.boxes, WORD_SPACE * char_height
-    box = comps.enclosing(writing)
-    while True:
-        near = (weak & (b[:, 0] >= box.x0 - reach) & (b[:, 2] <= box.x1 + reach)
-                & (b[:, 1] >= box.y0) & (b[:, 3] <= box.y1))
-        grown = Box(min(box.x0, int(b[near, 0].min(initial=box.x0))), box.y0,
-                    max(box.x1, int(b[near, 2].max(initial=box.x1))), box.y1)
-        if grown == box:
-            return np.flatnonzero(near)
-        box = grown
-
-
-def relative_darkness(comps: Components, gray: np.ndarray | None, rows: list[TypedRow]) -> np.ndarray | None:
-    """Each component's mean darkness as a share of the typing's (None
-    without a gray image or typed rows to compare with)."""
-    if gray is None or not rows:
-        return None
-    sums = np.bincount(comps.labels.ravel(), weights=255.0 - gray.ravel().astype(float), minlength=len(comps.areas))
-    mean_dark = sums / np.maximum(comps.areas, 1)
-    typed = np.concatenate([np.asarray(r.members) for r in rows])
-    return mean_dark / max(float(np.median(mean_dark[typed])), 1.0)
-
-
-def _faint_components(darkness: np.ndarray | None, count: int) -> np.ndarray:
-    """Components much lighter than the typing (bleed-through, stains), not handwriting."""
-    faint = np.zeros(count, dtype=bool) if darkness is None else darkness < 0.3  # pencil notes stay
-    faint[0] = False
-    return faint
-
-
-def _substantial(comps: Components, members: np.ndarray, char_height: float) -> bool:
-    """Enough ink to be writing rather than specks or dust."""
-    box = comps.enclosing(members)
-    return (comps.areas[members].sum() >= 0.25 * char_height ** 2
-            and max(box.width, box.height) >= 0.7 * char_height
-            # stains, folds and stamp remnants are far larger than a written line
-            and box.height <= 8 * char_height and box.width <= 60 * char_height)
+                    char_height=char_height, phase=row_phase, coherence=locked)
 
 
 def drop_faint_rows(comps: Components, rows: list[TypedRow], gray: np.ndarray, *,
@@ -894,11 +517,11 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     for r in rows:
         in_row[list(r.members)] = True
     darkness = relative_darkness(comps, gray, rows)
-    weak = (comps.areas < max(0.05 * char_height ** 2, 4)) | _faint_components(darkness, len(comps.areas))
+    weak = (comps.areas < max(0.05 * char_height ** 2, 4)) | faint_components(darkness, len(comps.areas))
     weak &= ~in_row & ~in_stamp
     strong = np.flatnonzero(~in_row & ~in_stamp & ~weak)
     groups = [piece for g in group_handwriting(comps, strong[strong > 0], char_height=char_height)
-              for piece in _writing_of(comps, g, weak, darkness, char_height=char_height)]
+              for piece in writing_blocks(comps, g, weak, darkness, char_height=char_height)]
     found: list[TypedRow | None] = [None] * len(groups)
     if len(rows) >= 3:  # the page's grid and type size, from its long lines
         grid = {"pitch": pitch, "phase": float(np.median([r.phase for r in rows])),

@@ -19,7 +19,8 @@ from ocr.carets import take_carets
 from ocr.engine import Engine
 from ocr.glyphs import Glyphs, PageCells, learn_glyphs
 from ocr.imageio import SourcePage
-from ocr.layout import Layout, analyze_layout
+from ocr.layout import analyze_layout
+from ocr.layout_model import Layout
 from ocr.model import Page, Step, Word
 from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join_split_words
 from ocr.postcorrect import postcorrect as correct_words

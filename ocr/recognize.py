@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from ocr.engine import Engine
-from ocr.layout import HandBlock, Layout, TypedRow, runs
+from ocr.layout_model import HandBlock, Layout, TypedRow, runs
 from ocr.model import Box, Word
 
 TARGET_CHAR_HEIGHT = 32.0

@@ -22,7 +22,7 @@ import numpy as np
 
 from ocr.glyphs import (LETTERS, MAX_WORD, Glyphs, PageCells, RowCells, Token, blank_misfits, masked_misfits,
                         overtyped_misfits, read_cells, x_of)
-from ocr.layout import Layout, Strike, runs
+from ocr.layout_model import Layout, Strike, runs
 from ocr.lexicon import NEAREST_MIN_ZIPF, russian_zipf
 from ocr.model import Box, Word
 from ocr.postcorrect import split_marks

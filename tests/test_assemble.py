@@ -7,7 +7,7 @@ import pytest
 
 from ocr import markup
 from ocr.assemble import assemble, confirm_strikes
-from ocr.layout import HandBlock, Strike, TypedRow
+from ocr.layout_model import HandBlock, Strike, TypedRow
 from ocr.model import Box, Word
 from ocr.recognize import RowText
 

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr.layout import (TYPED_TOP, TypedRow, _height_modes, _stroke_across, analyze_layout, components_of,
-                        enclosed_share, find_stamps, typed_part)
+from ocr.layout import TYPED_TOP, _height_modes, analyze_layout, enclosed_share, find_stamps, typed_part
+from ocr.layout_model import TypedRow, components_of
 from ocr.model import Box
 from ocr.preprocess import binarize
+from ocr.strikes import _stroke_across
 from tests.rendering import MONO, rotated, typed_page
 
 DPI, CPI, SPACING = 300, 10, 1.5
@@ -144,7 +145,7 @@ def test_rows_survive_a_rotated_page_after_deskew() -> None:
 
 
 def test_tick_shape() -> None:
-    from ocr.layout import is_tick_shape
+    from ocr.handblocks import is_tick_shape
 
     tick = np.zeros((40, 34), np.uint8)
     cv2.polylines(tick, [np.array([[2, 22], [11, 37], [31, 2]])], False, 1, 3)
@@ -341,7 +342,7 @@ def test_a_line_off_the_page_grid_is_no_typed_line() -> None:
 
 
 def test_a_struck_run_parts_where_the_stroke_breaks_off_over_a_space() -> None:
-    from ocr.layout import _stroke_pieces
+    from ocr.strikes import _stroke_pieces
 
     mask = np.zeros((10, 100), bool)
     mask[5, 0:40] = mask[5, 52:100] = True  # two strokes, 12 columns of nothing between

@@ -13,7 +13,8 @@ from PIL import Image, ImageDraw, ImageFont
 from ocr.engine import TesseractEngine
 from ocr.glyphs import LETTERS, PageCells, learn_glyphs, read_cells
 from ocr.imageio import SourcePage
-from ocr.layout import Strike, analyze_layout
+from ocr.layout import analyze_layout
+from ocr.layout_model import Strike
 from ocr.model import Box, Word
 from ocr.pipeline import process_page
 from ocr.preprocess import preprocess

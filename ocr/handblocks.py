@@ -1,0 +1,184 @@
+"""Handwriting blocks: loose ink grouped into written words and lines,
+ticks taken apart, and each block classified as an insertion (written just
+above a typed line, over it), a tick, a signature or a margin note.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ocr.layout_model import Components, HandBlock, HandKind, TypedRow
+from ocr.model import Box
+
+
+WORD_SPACE = 1.3  # type heights: the widest space between two written words of one phrase
+PENCIL_DARKNESS = 0.75  # of the typing's darkness: pencil and faint writing are lighter, pen ink darker
+
+
+def group_handwriting(comps: Components, labels: np.ndarray, *, char_height: float) -> list[np.ndarray]:
+    """Cluster handwriting components into words and phrases by proximity."""
+    if labels.size == 0:
+        return []
+    keep = np.zeros(len(comps.areas), dtype=np.uint8)
+    keep[labels] = 1
+    mask = keep[comps.labels]
+    gap_x, gap_y = max(int(char_height * WORD_SPACE), 1), max(int(char_height * 0.25), 1)
+    joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * gap_x + 1, 2 * gap_y + 1)))
+    _, groups = cv2.connectedComponents(joined, connectivity=8)
+    # the group of a component: the group label under its first pixel
+    ys, xs = comps.boxes[labels, 1], comps.boxes[labels, 0]
+    group_of = np.empty(labels.size, dtype=np.int64)
+    for i, label in enumerate(labels):
+        b = comps.boxes[label]
+        crop = comps.labels[b[1]:b[3], b[0]:b[2]] == label
+        yy, xx = np.nonzero(crop)
+        group_of[i] = groups[b[1] + yy[0], b[0] + xx[0]]
+    del ys, xs
+    return [labels[group_of == g] for g in np.unique(group_of)]
+
+
+TICK_MAX = 3.0  # type heights: a tick stands up to 2.6 tall and wide on the corpus
+
+
+def is_tick_shape(mask: np.ndarray, *, char_height: float) -> bool:
+    """A tick ✓: one thin stroke about a character or two high, its lowest point
+    left of centre and its long right arm reaching the top."""
+    h, w = mask.shape
+    if not (0.8 * char_height <= h <= TICK_MAX * char_height and 0.5 * char_height <= w <= TICK_MAX * char_height):
+        return False
+    if mask.mean() > 0.3:
+        return False  # a blot or a speck cluster, not a pen stroke
+    ys, xs = np.nonzero(mask)
+    bottom_x = xs[ys >= h - max(h // 6, 1)].mean()
+    top_right = mask[: max(h // 4, 1), w // 2:].any()
+    return bottom_x < 0.6 * w and bool(top_right)
+
+
+TICK_CLEARANCE = 0.3  # type heights of white between a tick and the writing beside it
+TICK_LINE_HEIGHT = 1.2  # the written line a tick marks stands at most this much taller than the tick
+
+
+def split_off_ticks(comps: Components, members: np.ndarray, *, char_height: float) -> list[np.ndarray]:
+    """A group of handwriting, with a tick before it that stands clear of
+    the writing taken out as a group of its own (an editor ticks a note
+    off: ``✓ Разослано по дорогам``): the tick, if any, then the rest."""
+    if members.size < 2:
+        return [members]
+    order = members[np.argsort(comps.boxes[members, 0], kind="stable")]
+    tick, rest = order[0], order[1:]
+    x0, y0, x1, y1 = (int(v) for v in comps.boxes[tick])
+    line = comps.enclosing(rest)
+    if (line.x0 - x1 >= TICK_CLEARANCE * char_height
+            and line.height <= TICK_LINE_HEIGHT * (y1 - y0)  # a signature's strokes make a taller whole
+            and is_tick_shape(comps.labels[y0:y1, x0:x1] == tick, char_height=char_height)):
+        return [np.asarray([tick]), np.sort(rest)]
+    return [members]
+
+
+# An insertion is written just above its line (on the corpus at most 1.34
+# type heights clear of it, however wide the blank above), and over it: a
+# signature or a dated note under the last line, or beside a short line, is
+# not one.
+INSERTION_MAX_RISE = 1.6
+INSERTION_MIN_OVER_ROW = 0.05
+# Several written lines, wide, are a note even above a line (a resolution
+# written over the text); insertions on the corpus were at most 21 type
+# heights wide, or at most 2.6 wide where they stood over 3.5 tall.
+NOTE_LINES_HEIGHT = 3.5
+NOTE_LINES_WIDTH = 25.0
+# A signature is written large and joined up: on the corpus at least 3 type
+# heights tall with at most 0.61 separate pieces per type height of width,
+# where notes stood at most 3.8 tall with 0.54 pieces or more (most above 0.75).
+SIGNATURE_MIN_HEIGHT = 2.8
+SIGNATURE_MAX_PIECES = 0.62
+
+
+def classify_hand(comps: Components, members: np.ndarray, rows: list[TypedRow], *,
+                  column: Box | None, char_height: float) -> HandBlock:
+    """An insertion when it sits just above a typed row, over it, inside the
+    text column; a tick when it is one small stroke; a signature when it is
+    tall and joined up; otherwise a margin note."""
+    box = comps.enclosing(members)
+    own = tuple(int(m) for m in members)
+    cx, cy = box.center
+    inside_column = column is not None and column.x0 - char_height <= cx <= column.x1 + char_height
+    if inside_column:
+        # the row whose baseline is next below the block's middle: writing that
+        # starts above a line and reaches down into it still counts as above it
+        below = [i for i, r in enumerate(rows) if r.baseline >= cy]
+        if below:
+            i = min(below, key=lambda j: rows[j].baseline)
+            row = rows[i]
+            starts_above = box.y0 < row.box.y0 - 0.3 * char_height
+            close_above = row.box.y0 - box.y1 <= INSERTION_MAX_RISE * char_height
+            over_row = min(box.x1, row.box.x1) - max(box.x0, row.box.x0) > INSERTION_MIN_OVER_ROW * box.width
+            paragraph = box.height >= NOTE_LINES_HEIGHT * char_height and box.width >= NOTE_LINES_WIDTH * char_height
+            if starts_above and close_above and over_row and not paragraph:
+                return HandBlock(box=box, members=own, kind="insertion", row=i)
+    if members.size == 1 and is_tick_shape(comps.labels[box.y0:box.y1, box.x0:box.x1] == members[0],
+                                           char_height=char_height):
+        return HandBlock(box=box, members=own, kind="checkmark")
+    kind: HandKind = "margin_note"
+    if (box.height >= SIGNATURE_MIN_HEIGHT * char_height
+            and members.size <= SIGNATURE_MAX_PIECES * box.width / char_height):
+        kind = "signature"
+    return HandBlock(box=box, members=own, kind=kind)
+
+
+def writing_blocks(comps: Components, group: np.ndarray, weak: np.ndarray, darkness: np.ndarray | None, *,
+                char_height: float) -> list[np.ndarray]:
+    """The handwriting blocks of a group of loose ink, ticks taken apart;
+    none when it holds too little ink to be writing. Writing lighter than
+    pen ink (:data:`PENCIL_DARKNESS`) takes the specks and faint marks
+    (``weak``) in line with it (:func:`_dots_in_line`); pen ink does not
+    break up so, and the specks beside it are dust."""
+    *ticks, writing = split_off_ticks(comps, group, char_height=char_height)
+    blocks = [t for t in ticks if _substantial(comps, t, char_height)]
+    if not _substantial(comps, writing, char_height):
+        return blocks
+    if darkness is not None and float(np.median(darkness[writing])) < PENCIL_DARKNESS:
+        writing = np.sort(np.concatenate([writing, _dots_in_line(comps, writing, weak, char_height=char_height)]))
+    return [*blocks, writing]
+
+
+def _dots_in_line(comps: Components, writing: np.ndarray, weak: np.ndarray, *, char_height: float) -> np.ndarray:
+    """The ``weak`` components in line with the writing and within a written
+    word space of it, or of one another: pencil strokes the binarization
+    broke up (``кру`` of ``крупные`` whole, ``пные`` in dots)."""
+    b, reach = comps.boxes, WORD_SPACE * char_height
+    box = comps.enclosing(writing)
+    while True:
+        near = (weak & (b[:, 0] >= box.x0 - reach) & (b[:, 2] <= box.x1 + reach)
+                & (b[:, 1] >= box.y0) & (b[:, 3] <= box.y1))
+        grown = Box(min(box.x0, int(b[near, 0].min(initial=box.x0))), box.y0,
+                    max(box.x1, int(b[near, 2].max(initial=box.x1))), box.y1)
+        if grown == box:
+            return np.flatnonzero(near)
+        box = grown
+
+
+def relative_darkness(comps: Components, gray: np.ndarray | None, rows: list[TypedRow]) -> np.ndarray | None:
+    """Each component's mean darkness as a share of the typing's (None
+    without a gray image or typed rows to compare with)."""
+    if gray is None or not rows:
+        return None
+    sums = np.bincount(comps.labels.ravel(), weights=255.0 - gray.ravel().astype(float), minlength=len(comps.areas))
+    mean_dark = sums / np.maximum(comps.areas, 1)
+    typed = np.concatenate([np.asarray(r.members) for r in rows])
+    return mean_dark / max(float(np.median(mean_dark[typed])), 1.0)
+
+
+def faint_components(darkness: np.ndarray | None, count: int) -> np.ndarray:
+    """Components much lighter than the typing (bleed-through, stains), not handwriting."""
+    faint = np.zeros(count, dtype=bool) if darkness is None else darkness < 0.3  # pencil notes stay
+    faint[0] = False
+    return faint
+
+
+def _substantial(comps: Components, members: np.ndarray, char_height: float) -> bool:
+    """Enough ink to be writing rather than specks or dust."""
+    box = comps.enclosing(members)
+    return (comps.areas[members].sum() >= 0.25 * char_height ** 2
+            and max(box.width, box.height) >= 0.7 * char_height
+            # stains, folds and stamp remnants are far larger than a written line
+            and box.height <= 8 * char_height and box.width <= 60 * char_height)
