@@ -372,18 +372,20 @@ def typed_part(own: np.ndarray, *, x0: int, y0: int, rows: list[TypedRow],
     Its pixels in a row's typed band (capitals' top to descenders' foot),
     within the text column's ``span`` (x from, to), are typed when the
     component reaches out of the band by :data:`TOUCH_MIN_REACH` with some
-    ink. Writing that touches a line from
-    below takes the band's descender strip with it: the descenders of a few
-    letters are lost rather than the tops of the writing.
+    ink. Writing that touches a line from below takes the band's descender
+    strip with it: the descenders of a few letters are lost rather than the
+    tops of the writing.
     """
     h, w = own.shape
     ys, xs = np.arange(y0, y0 + h)[:, None], np.arange(x0, x0 + w)[None, :]
+    over = (xs >= span[0]) & (xs < span[1])
+    if not over.any():
+        return None
     typed = np.zeros_like(own)
     for row in rows:
         ch = row.char_height
         top, foot = row.baseline - TYPED_TOP * ch, row.baseline + TYPED_FOOT * ch
-        over = (xs >= span[0]) & (xs < span[1])
-        if y0 + h <= top or y0 >= foot or not over.any():
+        if y0 + h <= top or y0 >= foot:
             continue
         above, below = int((own & (ys < top)).sum()), int((own & (ys >= foot)).sum())
         if max(above, below) < TOUCH_MIN_INK * ch ** 2:
@@ -517,9 +519,9 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     for r in rows:
         in_row[list(r.members)] = True
     darkness = relative_darkness(comps, gray, rows)
-    weak = (comps.areas < max(0.05 * char_height ** 2, 4)) | faint_components(darkness, len(comps.areas))
-    weak &= ~in_row & ~in_stamp
-    strong = np.flatnonzero(~in_row & ~in_stamp & ~weak)
+    loose = ~in_row & ~in_stamp
+    weak = loose & ((comps.areas < max(0.05 * char_height ** 2, 4)) | faint_components(darkness, len(comps.areas)))
+    strong = np.flatnonzero(loose & ~weak)
     groups = [piece for g in group_handwriting(comps, strong[strong > 0], char_height=char_height)
               for piece in writing_blocks(comps, g, weak, darkness, char_height=char_height)]
     found: list[TypedRow | None] = [None] * len(groups)
