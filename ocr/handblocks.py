@@ -26,14 +26,12 @@ def group_handwriting(comps: Components, labels: np.ndarray, *, char_height: flo
     joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * gap_x + 1, 2 * gap_y + 1)))
     _, groups = cv2.connectedComponents(joined, connectivity=8)
     # the group of a component: the group label under its first pixel
-    ys, xs = comps.boxes[labels, 1], comps.boxes[labels, 0]
     group_of = np.empty(labels.size, dtype=np.int64)
     for i, label in enumerate(labels):
         b = comps.boxes[label]
         crop = comps.labels[b[1]:b[3], b[0]:b[2]] == label
         yy, xx = np.nonzero(crop)
         group_of[i] = groups[b[1] + yy[0], b[0] + xx[0]]
-    del ys, xs
     return [labels[group_of == g] for g in np.unique(group_of)]
 
 
