@@ -80,16 +80,18 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float,
         base = row.baseline - b.y0
         half_window = max(int(0.07 * pitch), 1)
         struck = np.zeros(len(counts), dtype=bool)
+        windows = []
+        for k in range(first, first + len(counts)):
+            xb = int(round(row.phase + (k + 0.5) * pitch)) - b.x0
+            windows.append((max(xb - half_window, 0), min(xb + half_window + 1, mask.shape[1])))
         for (top, bottom), min_gaps in PEN_BANDS:
             band = mask[int(max(base - top * ch, 0)):int(max(base - bottom * ch, 1))]
-            gaps = []
-            for k in range(first, first + len(counts)):
-                xb = int(round(row.phase + (k + 0.5) * pitch)) - b.x0
-                lo, hi = max(xb - half_window, 0), min(xb + half_window + 1, mask.shape[1])
-                gaps.append(hi > lo and _stroke_across(band[:, lo:hi], max_run=STROKE_MAX_RUN * ch))
+            gaps = [hi > lo and _stroke_across(band[:, lo:hi], max_run=STROKE_MAX_RUN * ch) for lo, hi in windows]
             for start, stop in runs(gaps):
                 if stop - start >= min_gaps:
                     struck[start:stop] = True
+        crossings = [_crossings(mask[:, lo:hi], base=base, char_height=ch) if hi > lo else [] for lo, hi in windows]
+        struck = _follow_strokes(crossings, struck)
         for start, stop in runs(struck):
             x0 = int(row.phase + (first + start + 0.5) * pitch)
             x1 = int(row.phase + (first + stop - 0.5) * pitch)
@@ -107,6 +109,59 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float,
             if density >= overtype_ratio and not covered:
                 strikes.append(Strike(row=index, box=Box(x0, b.y0, x1, b.y1), kind="overtype", density=density))
     return strikes
+
+
+# A pen line drifts: slanted, it leaves the small letters and runs on along
+# or under the baseline; wavy, it rises and falls from gap to gap. Found
+# anywhere in a word, it is followed from gap to gap while it goes on thin
+# and unbroken, and a thin line that crosses the small letters in
+# several gaps of a longer run is taken as a stroke by itself.
+STROKE_LOW = 0.5  # type heights under the baseline a line is still followed
+STROKE_HIGH = 0.95  # and above it (the top band of PEN_BANDS)
+STROKE_STEP = 0.3  # type heights a line rises or falls from one gap to the next
+CORE_BAND = PEN_BANDS[0][0]  # where a line crosses the small letters
+FOLLOWED_MIN_GAPS, FOLLOWED_MIN_CORE = 5, 3  # a line found by following alone
+
+
+def _crossings(gap: np.ndarray, *, base: int, char_height: float) -> list[float]:
+    """Heights above the baseline, in type heights, at which a thin line
+    crosses a gap between cells: a run of inked rows no taller than a pen
+    line with ink in every column of the gap."""
+    top = int(max(base - STROKE_HIGH * char_height, 0))
+    gap = gap[top:int(base + STROKE_LOW * char_height)]
+    found = []
+    for a, z in runs(gap.any(axis=1)):
+        if z - a <= STROKE_MAX_RUN * char_height and gap[a:z].any(axis=0).all():
+            found.append((base - top - (a + z) / 2) / char_height)
+    return found
+
+
+def _follow_strokes(crossings: list[list[float]], struck: np.ndarray) -> np.ndarray:
+    """``struck`` (one flag per gap) widened along the lines that run through
+    it: chains of crossings in consecutive gaps, each at most
+    :data:`STROKE_STEP` above or below the last; and the chains long enough,
+    and enough across the small letters, to be strokes on their own."""
+    struck = struck.copy()
+    chains: list[list[tuple[int, float]]] = []
+    open_: list[list[tuple[int, float]]] = []
+    for k, heights in enumerate(crossings):
+        extended: list[list[tuple[int, float]]] = []
+        for y in heights:
+            near = [c for c in open_ if abs(c[-1][1] - y) <= STROKE_STEP and all(c is not e for e in extended)]
+            chain = min(near, key=lambda c: abs(c[-1][1] - y)) if near else None
+            if chain is None:
+                chain = []
+                chains.append(chain)
+            chain.append((k, y))
+            extended.append(chain)
+        open_ = extended
+    low, high = CORE_BAND[1], CORE_BAND[0]
+    for chain in chains:
+        gaps = [k for k, _ in chain]
+        core = sum(low <= y <= high for _, y in chain)
+        if struck[gaps].any() or (len(chain) >= FOLLOWED_MIN_GAPS and core >= FOLLOWED_MIN_CORE):
+            struck[gaps[0]:gaps[-1] + 1] = True
+    return struck
 
 
 STROKE_BREAK = 0.45  # of the pitch: blank columns this wide part two strokes (within a word letters stand closer)

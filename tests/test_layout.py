@@ -74,6 +74,19 @@ def test_pen_strike_high_or_low_through_a_long_word_is_found(height: float) -> N
     assert [s.row for s in layout.strikes if s.kind == "pen"] == [2]
 
 
+def test_a_stroke_drifting_under_the_baseline_is_followed_to_its_end() -> None:
+    # it crosses the small letters for four cells, then runs on under the
+    # baseline to the end of the struck words: the strike covers them all
+    clean = typed_page(lines=6)
+    row = analyze_layout(_binary(clean), dpi=DPI).rows[2]
+    start = (_cell_x(8) - 6, int(row.baseline - 0.45 * row.char_height))
+    end = (_cell_x(24) + 8, int(row.baseline + 0.3 * row.char_height))
+    page = cv2.line(clean.copy(), start, end, 35, 3)
+    pens = [s for s in analyze_layout(_binary(page), dpi=DPI).strikes if s.kind == "pen"]
+    assert [s.row for s in pens] == [2]
+    assert pens[0].box.x1 > _cell_x(23)
+
+
 def test_wavy_strike_is_found() -> None:
     page = typed_page(lines=4).copy()
     y = _line_mid(1)
