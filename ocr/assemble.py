@@ -146,7 +146,7 @@ def _anchor(row: RowText, x: float) -> int:
 def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_source: MapBox) -> Assembled:
     regions: list[Region] = []
     line_ids = [f"l{i + 1}" for i in range(len(layout.rows))]
-    spans: dict[int, list[tuple[int, int, str]]] = {i: [] for i in range(len(rows))}  # (pos, order, text)
+    spans: dict[int, list[tuple[int, int, float, str]]] = {i: [] for i in range(len(rows))}  # (pos, order, x, text)
 
     deletions_by_row: dict[int, list[tuple[Box, tuple[int, int]]]] = {}
     for n, (strike, span) in enumerate(_deletions(layout, rows), 1):
@@ -157,7 +157,7 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
                               conf=rows[strike.row].conf, line=line_ids[strike.row], span=span,
                               deletion_kind=strike.kind))
         # at one position: a closing ~~ first, then an insertion, then an opening ~~
-        spans[strike.row] += [(span[0], 3, markup.STRIKE), (span[1], 1, markup.STRIKE)]
+        spans[strike.row] += [(span[0], 3, 0.0, markup.STRIKE), (span[1], 1, 0.0, markup.STRIKE)]
 
     loose: list[tuple[float, str]] = []  # (y, markup line) of notes, ticks and stamps
     for n, (block, text) in enumerate(zip(layout.hand, hands), 1):
@@ -173,7 +173,7 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
                     offset = span[1]  # over struck words (or inside them): after them
             regions.append(Region(id=f"i{n}", kind="insertion", box=box, text=text.text, conf=text.conf,
                                   line=line_ids[block.row], offset=offset))
-            spans[block.row].append((offset, 2, f" <sup>{text.text}</sup>"))
+            spans[block.row].append((offset, 2, block.box.x0, f" <sup>{text.text}</sup>"))  # two at one place: left first
         elif block.kind == "checkmark":
             regions.append(Region(id=f"c{n}", kind="checkmark", box=box, text=markup.TICK, conf=0.5))
             loose.append((block.box.center[1], markup.TICK))
@@ -211,9 +211,9 @@ def _words_to_source(words: Sequence[Word], to_source: MapBox) -> tuple[Word, ..
     return tuple(Word(w.text, to_source(w.box), w.conf) for w in words)
 
 
-def _line_markup(text: str, marks: list[tuple[int, int, str]]) -> str:
+def _line_markup(text: str, marks: list[tuple[int, int, float, str]]) -> str:
     out, pos = [], 0
-    for at, _, tag in sorted(marks):
+    for at, _, _, tag in sorted(marks):
         out.append(text[pos:at])
         out.append(tag)
         pos = at

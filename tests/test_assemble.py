@@ -77,3 +77,18 @@ def test_a_row_where_nothing_was_read_is_no_typed_line() -> None:
     result = assemble(layout, read, [], to_source=lambda b: b)
     assert [r.text for r in result.regions if r.kind == "typed_line"] == ["первая", "третья"]
     assert result.markup == "первая\nтретья"
+
+
+def test_two_insertions_at_one_place_read_left_to_right() -> None:
+    # both over the struck word: both go after it, the left one first, whatever they say
+    row = TypedRow(box=Box(0, 100, 600, 130), members=(), baseline=125, char_height=20.0, phase=10.0,
+                   coherence=1.0)
+    right = HandBlock(box=Box(300, 60, 440, 95), members=(), kind="insertion", row=0)
+    left = HandBlock(box=Box(150, 60, 290, 95), members=(), kind="insertion", row=0)
+    layout = SimpleNamespace(rows=(row,), strikes=(Strike(row=0, box=Box(150, 100, 450, 130), kind="pen"),),
+                             hand=(right, left), stamps=(), char_height=20.0)
+    read = RowText((Word("было", Box(0, 100, 120, 130), 0.9), Word("зачеркнуто", Box(150, 100, 450, 130), 0.9),
+                    Word("здесь", Box(470, 100, 580, 130), 0.9)))
+    hands = [RowText((Word("Алая", Box(300, 60, 440, 95), 0.8),)), RowText((Word("роза", Box(150, 60, 290, 95), 0.8),))]
+    result = assemble(layout, [read], hands, to_source=lambda b: b)
+    assert result.markup == "было ~~зачеркнуто~~ <sup>роза</sup> <sup>Алая</sup> здесь"
