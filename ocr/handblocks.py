@@ -173,10 +173,20 @@ def faint_components(darkness: np.ndarray | None, count: int) -> np.ndarray:
     return faint
 
 
+MAX_WIDTH = 60.0  # type heights: wider than this, only writing in many pieces is writing
+PIECE_WIDTH = 4.0  # type heights of a line per piece, at most, for such writing
+
+
 def _substantial(comps: Components, members: np.ndarray, char_height: float) -> bool:
     """Enough ink to be writing rather than specks or dust."""
     box = comps.enclosing(members)
+    # stains, folds and stamp remnants are far larger than a written line,
+    # and in few pieces: a line written across the page is many words, its
+    # letters lifted (a resolution across the text column, 70 type heights
+    # long, is 50 pieces as tall as letters; the torn edge of a dark border,
+    # 100 long, is slivers)
+    letters = comps.heights[members] >= 0.7 * char_height
+    long_line = box.width > MAX_WIDTH * char_height and letters.sum() * PIECE_WIDTH * char_height < box.width
     return (comps.areas[members].sum() >= 0.25 * char_height ** 2
             and max(box.width, box.height) >= 0.7 * char_height
-            # stains, folds and stamp remnants are far larger than a written line
-            and box.height <= 8 * char_height and box.width <= 60 * char_height)
+            and box.height <= 8 * char_height and not long_line)

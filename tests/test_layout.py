@@ -9,6 +9,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr.layout import TYPED_TOP, _height_modes, analyze_layout, enclosed_share, find_stamps, typed_part
+from ocr.handblocks import writing_blocks
 from ocr.layout_model import TypedRow, components_of
 from ocr.model import Box
 from ocr.preprocess import binarize
@@ -362,3 +363,19 @@ def test_a_struck_run_parts_where_the_stroke_breaks_off_over_a_space() -> None:
     mask[2:9, 20:26] = True  # a letter under the first
     assert _stroke_pieces(mask, 0, 100, min_blank=9) == [(0, 46), (46, 100)]
     assert _stroke_pieces(mask, 0, 100, min_blank=13) == [(0, 100)]  # a gap between letters, no break
+
+
+def test_a_line_written_across_the_page_is_writing_but_a_torn_border_edge_is_not() -> None:
+    char_height = 20.0
+    written = np.zeros((120, 1700), np.uint8)
+    for k in range(50):  # 50 words and letters as tall as the type, 75 type heights along
+        x = 20 + k * 30
+        cv2.ellipse(written, (x + 10, 60), (10, 13), 0, 0, 360, 255, 3)
+    edge = np.zeros((120, 2100), np.uint8)
+    for k in range(50):  # the same length in flat slivers, 0.4 type heights tall
+        cv2.line(edge, (20 + k * 40, 60 + k % 3), (50 + k * 40, 62 - k % 3), 255, 8)
+    for ink, kept in ((written, True), (edge, False)):
+        comps = components_of(ink)
+        group = np.arange(1, len(comps.areas))
+        blocks = writing_blocks(comps, group, np.zeros(len(comps.areas), bool), None, char_height=char_height)
+        assert bool(blocks) == kept
