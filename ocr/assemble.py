@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ocr import markup
-from ocr.layout_model import Layout, Strike
+from ocr.layout_model import HandBlock, Layout, Strike
 from ocr.lexicon import NEAREST_MIN_ZIPF, russian_zipf
 from ocr.model import Box, Region, Word
 from ocr.recognize import RowText
@@ -31,6 +31,7 @@ NOTE_MIN_CONF = 0.12
 # false note on the 88-page set, where true notes were at least 1.7 type
 # heights tall.
 NOTE_MIN_HEIGHT = 1.3
+SIGNATURE_MIN_LENGTH = 3.0  # heights: a name signed is long; a punch hole's rim is round
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,14 @@ def _deletions(layout: Layout, rows: list[RowText]) -> list[tuple[Strike, tuple[
     return found
 
 
+def _unread_signature(block: HandBlock, text: RowText) -> bool:
+    """A signature the print model read nothing of, or nothing it trusts:
+    it stays a region, with no text (the round rim of a punch hole, which
+    the layout may take for a short scrawl, is not long enough)."""
+    return (block.kind == "signature" and block.box.width >= SIGNATURE_MIN_LENGTH * block.box.height
+            and not (is_writing(text.text) and text.conf >= NOTE_MIN_CONF))
+
+
 def _box_of_span(row: RowText, span: tuple[int, int]) -> Box:
     """The box of the words within ``span``: a struck word is the word's
     ink, however short or long the stroke through it."""
@@ -162,6 +171,9 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
     loose: list[tuple[float, str]] = []  # (y, markup line) of notes, ticks and stamps
     for n, (block, text) in enumerate(zip(layout.hand, hands), 1):
         box = to_source(block.box)
+        if _unread_signature(block, text):
+            regions.append(Region(id=f"n{n}", kind="signature", box=box, text="", conf=0.0))
+            continue
         if block.kind != "checkmark" and not is_writing(text.text):
             continue  # a stain, a speck cluster, a punch hole's rim: nothing was read
         if block.kind == "insertion" and block.row is not None:

@@ -92,3 +92,19 @@ def test_two_insertions_at_one_place_read_left_to_right() -> None:
     hands = [RowText((Word("Алая", Box(300, 60, 440, 95), 0.8),)), RowText((Word("роза", Box(150, 60, 290, 95), 0.8),))]
     result = assemble(layout, [read], hands, to_source=lambda b: b)
     assert result.markup == "было ~~зачеркнуто~~ <sup>роза</sup> <sup>Алая</sup> здесь"
+
+
+@pytest.mark.parametrize("read, conf", [("", 0.0), ("~", 0.3), ("В. Ефремов", 0.05)])  # nothing, a mark, no trust
+def test_a_signature_read_as_nothing_stays_a_region_without_text(read: str, conf: float) -> None:
+    row = TypedRow(box=Box(0, 100, 600, 130), members=(), baseline=125, char_height=20.0, phase=10.0,
+                   coherence=1.0)
+    scrawl = HandBlock(box=Box(300, 200, 700, 280), members=(), kind="signature")
+    hole = HandBlock(box=Box(10, 400, 90, 480), members=(), kind="signature")  # a punch hole's round rim
+    layout = SimpleNamespace(rows=(row,), strikes=(), hand=(scrawl, hole), stamps=(), char_height=20.0)
+    unread = RowText((Word(read, Box(300, 200, 700, 280), conf),) if read else ())
+    hole_read = RowText((Word("О", Box(10, 400, 90, 480), 0.9),))
+    result = assemble(layout, [RowText((Word("текст", Box(0, 100, 100, 130), 0.9),))], [unread, hole_read],
+                      to_source=lambda b: b)
+    signatures = [r for r in result.regions if r.kind == "signature"]
+    assert [(r.box, r.text, r.conf) for r in signatures] == [(Box(300, 200, 700, 280), "", 0.0)]
+    assert result.markup == "текст"
