@@ -170,6 +170,7 @@ def _as_print(source: SourcePage, pre, layout_step: Step, *, engine: Engine) -> 
     recognize_step = Step("recognize", params={"engine": engine.info(), "psm": PRINT_PSM, "as": "print"},
                           values={"lines": len(lines)}, seconds=seconds)
     result, seconds = _timed(lambda: assemble_print(lines, to_source=pre.to_source))
+    height, width = source.image.shape[:2]
     return Page(
         image=str(source.path), width=width, height=height, dpi=pre.dpi, skew_deg=pre.skew_deg,
         regions=result.regions, markup=result.markup,
