@@ -7,7 +7,7 @@ source image. A typed row's character cells are centred at ``phase + k * pitch``
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import cv2
@@ -80,6 +80,20 @@ class Layout:
     stamps: tuple[Box, ...]
     column: Box | None  # the typed text column
     measures: dict = field(default_factory=dict)
+
+
+def without_rows(layout: Layout, drop: set[int], added: list[HandBlock]) -> Layout:
+    """``layout`` with the rows ``drop`` taken out (their strikes with them),
+    the other rows' indices in strikes and insertions renumbered, and the
+    handwriting blocks ``added`` after the others. An insertion anchored to
+    a dropped row becomes a note."""
+    new_index = {old: new for new, old in enumerate(i for i in range(len(layout.rows)) if i not in drop)}
+    strikes = tuple(replace(s, row=new_index[s.row]) for s in layout.strikes if s.row not in drop)
+    hand = [replace(h, row=new_index[h.row]) if h.row in new_index else
+            replace(h, row=None, kind="margin_note", caret_x=None) if h.row is not None else h
+            for h in layout.hand]
+    return replace(layout, rows=tuple(r for i, r in enumerate(layout.rows) if i not in drop), strikes=strikes,
+                   hand=tuple(hand + added))
 
 
 def components_of(binary: np.ndarray) -> Components:

@@ -14,19 +14,23 @@ import time
 from dataclasses import replace
 from typing import Callable, TypeVar
 
+import numpy as np
+
 from ocr.assemble import assemble, assemble_print, confirm_strikes, is_under
 from ocr.carets import take_carets
 from ocr.engine import Engine
 from ocr.glyphs import Glyphs, PageCells, learn_glyphs
 from ocr.imageio import SourcePage
 from ocr.layout import analyze_layout
-from ocr.layout_model import Layout
+from ocr.handblocks import classify_hand
+from ocr.layout_model import Layout, without_rows
 from ocr.model import Box, Page, Step, Word
 from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join_split_words
 from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import is_page_like, preprocess
 from ocr.recognize import HAND_PSM, TYPED_PSM, RowText, _plain, read_hand, read_row
-from ocr.reread import confirm_pen_strokes, find_overtyping, read_overtyping, read_pen_struck, reread_typed
+from ocr.reread import (confirm_pen_strokes, find_overtyping, read_overtyping, read_pen_struck, reread_typed,
+                        written_rows)
 
 PRINT_PSM = 3  # Tesseract's own page layout, for pages without a typewriter grid
 PRINTED_PAGE_MIN_LINES = 15
@@ -71,7 +75,19 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
 
     layout = replace(layout, strikes=confirm_strikes(layout.strikes, rows))
     cells = PageCells(pre.gray, layout)  # each typed row's cells, made once for the glyph stage and the rereads
-    (layout, rows, glyphs, values), seconds = _timed(lambda: _read_struck(cells, layout, rows))
+    glyphs, seconds = _timed(lambda: learn_glyphs(cells, layout, rows))
+    written: list[int] = []
+    if glyphs is not None:
+        written, more = _timed(lambda: written_rows(cells, layout, rows, glyphs))
+        seconds += more
+    if written:
+        (layout, rows, hands), more = _timed(lambda: _as_handwriting(written, layout, rows, hands, engine=engine,
+                                                                     gray=pre.gray, dpi=pre.dpi))
+        cells = PageCells(pre.gray, layout)
+        seconds += more
+    (layout, rows, values), more = _timed(lambda: _read_struck(cells, layout, rows, glyphs))
+    seconds += more
+    values = {"written_rows": len(written), **values}
     glyphs_step = Step("glyphs", params={"method": "superposition on the page's own glyphs",
                                          "lexicon": "wordfreq ru"}, values=values, seconds=seconds)
     values = {"words_checked": 0, "words_doubtful": 0, "words_changed": 0}
@@ -111,14 +127,25 @@ def _at_edge(box: Box, width: int, height: int, *, margin: int = EDGE_MARGIN) ->
     return box.x0 < margin or box.y0 < margin or box.x1 > width - margin or box.y1 > height - margin
 
 
-def _read_struck(cells: PageCells, layout: Layout, rows: list[RowText]
-                 ) -> tuple[Layout, list[RowText], Glyphs | None, dict]:
-    """The page's glyphs, learnt from its confidently read words; the
-    over-typing they find; the over-typed and pen-struck words read with
-    them (:mod:`ocr.reread`)."""
-    glyphs = learn_glyphs(cells, layout, rows)
+def _as_handwriting(written: list[int], layout: Layout, rows: list[RowText], hands: list[RowText], *,
+                    engine: Engine, gray, dpi: int) -> tuple[Layout, list[RowText], list[RowText]]:
+    """The typed rows ``written`` (see :func:`ocr.reread.written_rows`) taken
+    out of the typing, classified as handwriting among the rows that stay,
+    and read as handwriting."""
+    drop = set(written)
+    kept = [r for i, r in enumerate(layout.rows) if i not in drop]
+    blocks = [classify_hand(layout.components, np.asarray(layout.rows[i].members), kept, column=layout.column,
+                            char_height=layout.char_height) for i in written]
+    hands = hands + [read_hand(engine, gray, layout, b, dpi=dpi) for b in blocks]
+    return without_rows(layout, drop, blocks), [t for i, t in enumerate(rows) if i not in drop], hands
+
+
+def _read_struck(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: Glyphs | None
+                 ) -> tuple[Layout, list[RowText], dict]:
+    """The over-typing the page's glyphs find; the over-typed and pen-struck
+    words read with them (:mod:`ocr.reread`)."""
     if glyphs is None:
-        return layout, rows, None, {"glyphs": 0}
+        return layout, rows, {"glyphs": 0}
     found = find_overtyping(cells, layout, rows, glyphs)
     layout = replace(layout, strikes=layout.strikes + found)
     rows, strikes, overtyped = read_overtyping(cells, layout, rows, glyphs)
@@ -126,7 +153,7 @@ def _read_struck(cells: PageCells, layout: Layout, rows: list[RowText]
     strokes = len(layout.strikes)
     layout = replace(layout, strikes=confirm_pen_strokes(cells, layout, glyphs))
     rows, pen = read_pen_struck(cells, layout, rows, glyphs)
-    return layout, rows, glyphs, {"glyphs": len(glyphs.images), "overtyping_found": len(found),
+    return layout, rows, {"glyphs": len(glyphs.images), "overtyping_found": len(found),
                                   "overtyped_spans_read": overtyped,
                                   "pen_strokes_dropped": strokes - len(layout.strikes), "pen_spans_read": pen}
 

@@ -379,3 +379,21 @@ def test_a_line_written_across_the_page_is_writing_but_a_torn_border_edge_is_not
         group = np.arange(1, len(comps.areas))
         blocks = writing_blocks(comps, group, np.zeros(len(comps.areas), bool), None, char_height=char_height)
         assert bool(blocks) == kept
+
+
+def test_rows_taken_out_of_a_layout_leave_strikes_and_insertions_on_the_right_rows() -> None:
+    from ocr.layout_model import HandBlock, Layout, Strike, without_rows
+
+    rows = tuple(TypedRow(box=Box(0, y, 600, y + 30), members=(), baseline=y + 25, char_height=20.0, phase=10.0,
+                          coherence=1.0) for y in (100, 150, 200))
+    strikes = (Strike(row=1, box=Box(0, 150, 90, 180), kind="pen"), Strike(row=2, box=Box(0, 200, 90, 230), kind="pen"))
+    over_dropped = HandBlock(box=Box(0, 125, 90, 148), members=(), kind="insertion", row=1, caret_x=40.0)
+    over_last = HandBlock(box=Box(0, 175, 90, 198), members=(), kind="insertion", row=2)
+    layout = Layout(components=None, pitch=30.0, char_height=20.0, rows=rows, strikes=strikes,
+                    hand=(over_dropped, over_last), stamps=(), column=None)
+    written = HandBlock(box=Box(0, 150, 600, 180), members=(), kind="margin_note")
+    out = without_rows(layout, {1}, [written])
+    assert out.rows == (rows[0], rows[2])
+    assert out.strikes == (Strike(row=1, box=Box(0, 200, 90, 230), kind="pen"),)
+    assert [(h.kind, h.row) for h in out.hand] == [("margin_note", None), ("insertion", 1), ("margin_note", None)]
+    assert out.hand[2] is written

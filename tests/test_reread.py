@@ -160,3 +160,27 @@ def test_a_full_stop_read_as_a_comma_is_set_by_the_mark_that_fits_and_a_speck_ma
     remarked, changed = restore_marks(PageCells(pre.gray, layout), layout, rows, glyphs)
     assert changed == 2
     assert remarked[2].text == LINES[2][:55] and remarked[6].text == LINES[6][:55]
+
+
+def test_handwriting_on_the_typing_grid_is_taken_out_of_the_typing(tmp_path: Path) -> None:
+    """A line written letter by letter on the grid (a blank line's place)
+    is found as a typed row; its cells fit none of the page's glyphs, so it
+    is read as handwriting instead."""
+    hand_font = next(iter(sorted(Path(__file__).parents[1].glob(
+        "fonts/node_modules/@fontsource/caveat/files/caveat-cyrillic-400-normal.woff*"))), None)
+    if hand_font is None:
+        pytest.skip("handwriting fonts not installed (run scripts/setup)")
+    pitch, margin = DPI / CPI, round(0.5 * DPI)
+    page = Image.fromarray(typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10,
+                                      text=LINES[:6] + ("",) + LINES[6:9]))
+    font = ImageFont.truetype(str(hand_font), 56)
+    y = margin + 6 * DPI / 6 * SPACING - 4
+    for i, ch in enumerate("Первый экземпляр в дело"):
+        ImageDraw.Draw(page).text((margin + (8.5 + i) * pitch - font.getlength(ch) / 2, y), ch, font=font, fill=40)
+    with TesseractEngine() as engine:
+        read = process_page(SourcePage(path=tmp_path / "p.png", index=0, image=np.asarray(page), dpi=DPI),
+                            engine=engine)
+    assert read.steps[3].values["written_rows"] == 1
+    assert len(read.regions_of("typed_line")) == 9
+    assert not any("экземпляр" in r.text for r in read.regions_of("typed_line"))
+    assert any("экземпляр" in r.text for r in read.regions_of("insertion", "margin_note"))
