@@ -20,9 +20,9 @@ from ocr.assemble import assemble, assemble_print, confirm_strikes, is_under
 from ocr.carets import take_carets
 from ocr.engine import Engine
 from ocr.glyphs import Glyphs, PageCells, learn_glyphs
+from ocr.handblocks import classify_hand
 from ocr.imageio import SourcePage
 from ocr.layout import analyze_layout
-from ocr.handblocks import classify_hand
 from ocr.layout_model import Layout, without_rows
 from ocr.model import Box, Page, Step, Word
 from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join_split_words
@@ -74,20 +74,8 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
                           seconds=seconds)
 
     layout = replace(layout, strikes=confirm_strikes(layout.strikes, rows))
-    cells = PageCells(pre.gray, layout)  # each typed row's cells, made once for the glyph stage and the rereads
-    glyphs, seconds = _timed(lambda: learn_glyphs(cells, layout, rows))
-    written: list[int] = []
-    if glyphs is not None:
-        written, more = _timed(lambda: written_rows(cells, layout, rows, glyphs))
-        seconds += more
-    if written:
-        (layout, rows, hands), more = _timed(lambda: _as_handwriting(written, layout, rows, hands, engine=engine,
-                                                                     gray=pre.gray, dpi=pre.dpi))
-        cells = PageCells(pre.gray, layout)
-        seconds += more
-    (layout, rows, values), more = _timed(lambda: _read_struck(cells, layout, rows, glyphs))
-    seconds += more
-    values = {"written_rows": len(written), **values}
+    (layout, rows, hands, cells, glyphs, values), seconds = _timed(
+        lambda: _glyph_stage(pre.gray, layout, rows, hands, engine=engine, dpi=pre.dpi))
     glyphs_step = Step("glyphs", params={"method": "superposition on the page's own glyphs",
                                          "lexicon": "wordfreq ru"}, values=values, seconds=seconds)
     values = {"words_checked": 0, "words_doubtful": 0, "words_changed": 0}
@@ -127,8 +115,24 @@ def _at_edge(box: Box, width: int, height: int, *, margin: int = EDGE_MARGIN) ->
     return box.x0 < margin or box.y0 < margin or box.x1 > width - margin or box.y1 > height - margin
 
 
+def _glyph_stage(gray: np.ndarray, layout: Layout, rows: list[RowText], hands: list[RowText], *, engine: Engine,
+                 dpi: int) -> tuple[Layout, list[RowText], list[RowText], PageCells, Glyphs | None, dict]:
+    """The page's glyphs, learnt from its confidently read words; the typed
+    rows they show to be handwriting, read as handwriting; the struck words
+    read with them. Each typed row's cells are made once (``PageCells``) for
+    this stage and the rereads of post-correction."""
+    cells = PageCells(gray, layout)
+    glyphs = learn_glyphs(cells, layout, rows)
+    written = written_rows(cells, layout, rows, glyphs) if glyphs is not None else []
+    if written:
+        layout, rows, hands = _as_handwriting(written, layout, rows, hands, engine=engine, gray=gray, dpi=dpi)
+        cells = PageCells(gray, layout)
+    layout, rows, values = _read_struck(cells, layout, rows, glyphs)
+    return layout, rows, hands, cells, glyphs, {"written_rows": len(written), **values}
+
+
 def _as_handwriting(written: list[int], layout: Layout, rows: list[RowText], hands: list[RowText], *,
-                    engine: Engine, gray, dpi: int) -> tuple[Layout, list[RowText], list[RowText]]:
+                    engine: Engine, gray: np.ndarray, dpi: int) -> tuple[Layout, list[RowText], list[RowText]]:
     """The typed rows ``written`` (see :func:`ocr.reread.written_rows`) taken
     out of the typing, classified as handwriting among the rows that stay,
     and read as handwriting."""
@@ -154,8 +158,8 @@ def _read_struck(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: 
     layout = replace(layout, strikes=confirm_pen_strokes(cells, layout, glyphs))
     rows, pen = read_pen_struck(cells, layout, rows, glyphs)
     return layout, rows, {"glyphs": len(glyphs.images), "overtyping_found": len(found),
-                                  "overtyped_spans_read": overtyped,
-                                  "pen_strokes_dropped": strokes - len(layout.strikes), "pen_spans_read": pen}
+                          "overtyped_spans_read": overtyped,
+                          "pen_strokes_dropped": strokes - len(layout.strikes), "pen_spans_read": pen}
 
 
 def _correct_far(layout: Layout, rows: list[RowText], hands: list[RowText]

@@ -162,7 +162,9 @@ def written_rows(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: 
             continue
         images = np.stack([row_cells.cell(k) for k in ks])
         inked = [k for k, ink in zip(ks, blank_misfits(images, glyphs)) if ink > BLANK_CELL]
-        if len(inked) >= WRITTEN_MIN_CELLS and np.median(row_cells.misfits(inked, glyphs).min(axis=1)) >= WRITTEN_MIN_MISFIT:
+        if len(inked) < WRITTEN_MIN_CELLS:
+            continue
+        if np.median(row_cells.misfits(inked, glyphs).min(axis=1)) >= WRITTEN_MIN_MISFIT:
             found.append(index)
     return found
 
