@@ -36,6 +36,7 @@ PRINT_PSM = 3  # Tesseract's own page layout, for pages without a typewriter gri
 PRINTED_PAGE_MIN_LINES = 15
 PRINTED_LINE_MIN_WIDTH = 5.0  # type heights: a line of print holds a few words
 EDGE_MARGIN = 2  # pixels
+EDGE_STRIP = 2.5  # type heights
 
 T = TypeVar("T")
 
@@ -56,7 +57,8 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
 
     layout, seconds = _timed(lambda: take_carets(analyze_layout(pre.binary, dpi=pre.dpi, gray=pre.gray)))
     height, width = source.image.shape[:2]
-    on_sheet = tuple(h for h in layout.hand if not _at_edge(pre.to_source(h.box), width, height))
+    on_sheet = tuple(h for h in layout.hand
+                     if not _edge_strip(pre.to_source(h.box), width, height, char_height=layout.char_height))
     layout = replace(layout, hand=on_sheet, measures={**layout.measures, "hand_blocks": len(on_sheet),
                                                       "edge_blocks_dropped": len(layout.hand) - len(on_sheet)})
     layout_step = Step("layout", params={"method": "fixed-pitch rows"}, values=layout.measures, seconds=seconds)
@@ -107,12 +109,17 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
     )
 
 
-def _at_edge(box: Box, width: int, height: int, *, margin: int = EDGE_MARGIN) -> bool:
-    """Whether a box of the source image touches its edge: loose ink there is
-    the scan's dark border or the sheet's torn edge, not writing (none of the
-    270 notes, insertions and ticks of the corpus's 106 pages reaches it,
-    6 false notes of its heavy and medium pages did)."""
-    return box.x0 < margin or box.y0 < margin or box.x1 > width - margin or box.y1 > height - margin
+def _edge_strip(box: Box, width: int, height: int, *, char_height: float, margin: int = EDGE_MARGIN) -> bool:
+    """Whether a box of the source image is a strip along its edge: touching
+    it, and less than EDGE_STRIP type heights deep from it. Loose ink there
+    is the scan's dark border or the sheet's torn edge, not writing (none of
+    the 270 notes, insertions and ticks of the corpus's 106 pages reaches
+    the edge; 5 false notes of its heavy and medium pages were such strips).
+    Writing that reaches deeper into the page stays, cut off by a tight crop
+    or not."""
+    deep = EDGE_STRIP * char_height
+    return ((box.y0 < margin or box.y1 > height - margin) and box.height < deep
+            or (box.x0 < margin or box.x1 > width - margin) and box.width < deep)
 
 
 def _glyph_stage(gray: np.ndarray, layout: Layout, rows: list[RowText], hands: list[RowText], *, engine: Engine,

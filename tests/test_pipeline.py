@@ -128,3 +128,8 @@ def test_ink_along_the_scan_edge_is_no_note(tmp_path: Path) -> None:
     lifted = np.vstack([page[4:], np.full((4, page.shape[1]), 255, np.uint8)])  # the same teeth clear of the edge
     read = process_page(SourcePage(path=tmp_path / "p.png", index=0, image=lifted, dpi=300), engine=engine)
     assert read.regions_of("margin_note")
+    deep = page.copy()  # marks reaching four type heights into the page from its edge: writing, cut by the crop
+    for x in range(300, 1200, 30):
+        cv2.rectangle(deep, (x, bottom - 100 - x % 20), (x + 12, bottom), 25, -1)
+    read = process_page(SourcePage(path=tmp_path / "p.png", index=0, image=deep, dpi=300), engine=engine)
+    assert read.steps[1].values["edge_blocks_dropped"] == 0 and read.regions_of("margin_note", "signature")
