@@ -155,9 +155,8 @@ def written_rows(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: 
         if sum(ch.islower() for ch in text.text) <= 0.5 * sum(ch.isalnum() for ch in text.text):
             continue  # capitals and figures: a page shows too few of them for their glyphs to judge by
         row_cells = cells.row(index)
-        struck = [s.box for s in layout.strikes if s.row == index]
-        ks = [k for k in row_cells.cells_of(row.box)
-              if not any(b.x0 - layout.pitch <= x_of(row, k, layout.pitch) <= b.x1 for b in struck)]
+        struck = {k for s in layout.strikes if s.row == index for k in row_cells.cells_of(s.box)}
+        ks = [k for k in row_cells.cells_of(row.box) if k not in struck]
         if len(ks) < WRITTEN_MIN_CELLS:
             continue
         images = np.stack([row_cells.cell(k) for k in ks])
