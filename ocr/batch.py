@@ -118,10 +118,11 @@ class TesseractProcess:
             self._engine = TesseractEngine(lang=self.lang, timeout=self.timeout)
 
     def __call__(self, source: SourcePage) -> Page:
+        from ocr.handread import hand_model
         from ocr.pipeline import process_page
 
         self.start()
-        return process_page(source, engine=self._engine, postcorrect=self.postcorrect)
+        return process_page(source, engine=self._engine, postcorrect=self.postcorrect, hand_model=hand_model())
 
     def __getstate__(self) -> dict[str, Any]:
         return {"lang": self.lang, "timeout": self.timeout, "postcorrect": self.postcorrect, "_engine": None}

@@ -21,11 +21,12 @@ from ocr.carets import take_carets
 from ocr.engine import Engine
 from ocr.glyphs import Glyphs, PageCells, learn_glyphs
 from ocr.handblocks import classify_hand
+from ocr.handread import HandModel
 from ocr.imageio import SourcePage
 from ocr.layout import analyze_layout
 from ocr.layout_model import Layout, without_rows
 from ocr.model import Box, Page, Step, Word
-from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join_split_words
+from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join_split_words, settle_case
 from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import is_page_like, preprocess
 from ocr.recognize import HAND_PSM, TYPED_PSM, RowText, _plain, read_hand, read_row
@@ -46,8 +47,11 @@ POSTCORRECT = {"max_conf": 0.95, "unknown_below": 1.0, "min_zipf": 2.0, "margin"
 
 
 def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
-                 postcorrect: bool = True) -> Page:
+                 postcorrect: bool = True, hand_model: HandModel | None = None) -> Page:
     """OCR one page into the page model (regions, markup, provenance).
+
+    Handwriting is read by ``hand_model`` (:mod:`ocr.handread`) when given,
+    else by the engine, as print.
 
     ``postcorrect`` runs the dictionary pass over the typed rows (not handwriting).
     Struck words are read in the glyph stage either way: their glyphs alone do
@@ -67,9 +71,9 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
 
     (rows, hands), seconds = _timed(lambda: (
         [read_row(engine, pre.gray, layout, i, dpi=pre.dpi) for i in range(len(layout.rows))],
-        [read_hand(engine, pre.gray, layout, block, dpi=pre.dpi) for block in layout.hand]))
-    recognize_step = Step("recognize", params={"engine": engine.info(), "psm_typed": TYPED_PSM,
-                                               "psm_hand": HAND_PSM},
+        [read_hand(engine, pre.gray, layout, block, dpi=pre.dpi, model=hand_model) for block in layout.hand]))
+    hand_reader = {"hand_reader": hand_model.name} if hand_model is not None else {"psm_hand": HAND_PSM}
+    recognize_step = Step("recognize", params={"engine": engine.info(), "psm_typed": TYPED_PSM, **hand_reader},
                           values={"typed_lines": len(rows), "hand_blocks": len(hands),
                                   "mean_conf_typed": round(_mean(r.conf for r in rows), 3),
                                   "mean_conf_hand": round(_mean(h.conf for h in hands), 3)},
@@ -77,7 +81,7 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
 
     layout = replace(layout, strikes=confirm_strikes(layout.strikes, rows))
     (layout, rows, hands, cells, glyphs, values), seconds = _timed(
-        lambda: _glyph_stage(pre.gray, layout, rows, hands, engine=engine, dpi=pre.dpi))
+        lambda: _glyph_stage(pre.gray, layout, rows, hands, engine=engine, dpi=pre.dpi, hand_model=hand_model))
     glyphs_step = Step("glyphs", params={"method": "superposition on the page's own glyphs",
                                          "lexicon": "wordfreq ru"}, values=values, seconds=seconds)
     values = {"words_checked": 0, "words_doubtful": 0, "words_changed": 0}
@@ -123,7 +127,7 @@ def _edge_strip(box: Box, width: int, height: int, *, char_height: float, margin
 
 
 def _glyph_stage(gray: np.ndarray, layout: Layout, rows: list[RowText], hands: list[RowText], *, engine: Engine,
-                 dpi: int) -> tuple[Layout, list[RowText], list[RowText], PageCells, Glyphs | None, dict]:
+                 dpi: int, hand_model: HandModel | None) -> tuple[Layout, list[RowText], list[RowText], PageCells, Glyphs | None, dict]:
     """The page's glyphs, learnt from its confidently read words; the typed
     rows they show to be handwriting, read as handwriting; the struck words
     read with them. Each typed row's cells are made once (``PageCells``) for
@@ -132,14 +136,16 @@ def _glyph_stage(gray: np.ndarray, layout: Layout, rows: list[RowText], hands: l
     glyphs = learn_glyphs(cells, layout, rows)
     written = written_rows(cells, layout, rows, glyphs) if glyphs is not None else []
     if written:
-        layout, rows, hands = _as_handwriting(written, layout, rows, hands, engine=engine, gray=gray, dpi=dpi)
+        layout, rows, hands = _as_handwriting(written, layout, rows, hands, engine=engine, gray=gray, dpi=dpi,
+                                              hand_model=hand_model)
         cells = PageCells(gray, layout)
     layout, rows, values = _read_struck(cells, layout, rows, glyphs)
     return layout, rows, hands, cells, glyphs, {"written_rows": len(written), **values}
 
 
 def _as_handwriting(written: list[int], layout: Layout, rows: list[RowText], hands: list[RowText], *,
-                    engine: Engine, gray: np.ndarray, dpi: int) -> tuple[Layout, list[RowText], list[RowText]]:
+                    engine: Engine, gray: np.ndarray, dpi: int, hand_model: HandModel | None
+                    ) -> tuple[Layout, list[RowText], list[RowText]]:
     """The typed rows ``written`` (see :func:`ocr.reread.written_rows`) taken
     out of the typing, classified as handwriting among the rows that stay,
     and read as handwriting."""
@@ -147,7 +153,7 @@ def _as_handwriting(written: list[int], layout: Layout, rows: list[RowText], han
     kept = [r for i, r in enumerate(layout.rows) if i not in drop]
     blocks = [classify_hand(layout.components, np.asarray(layout.rows[i].members), kept, column=layout.column,
                             char_height=layout.char_height) for i in written]
-    hands = hands + [read_hand(engine, gray, layout, b, dpi=dpi) for b in blocks]
+    hands = hands + [read_hand(engine, gray, layout, b, dpi=dpi, model=hand_model) for b in blocks]
     return without_rows(layout, drop, blocks), [t for i, t in enumerate(rows) if i not in drop], hands
 
 
@@ -183,9 +189,10 @@ def _correct_far(layout: Layout, rows: list[RowText], hands: list[RowText]
     hands = list(hands)
     for n, (block, hand) in enumerate(zip(layout.hand, hands)):
         if block.kind == "insertion":
+            hand, settled = settle_case(hand)
             hand, joined = join_split_words(hand)
             hands[n], changed = correct_far(hand, max_ratio=HAND_MAX_RATIO, capitals_meant=False)
-            changes += len(joined) + len(changed)
+            changes += len(settled) + len(joined) + len(changed)
     return rows, hands, changes
 
 

@@ -177,6 +177,26 @@ def correct_far(row: RowText, *, max_ratio: float, in_span: Callable[[Word], boo
     return RowText(tuple(words), row.spaced), changed
 
 
+def settle_case(row: RowText) -> tuple[RowText, list[tuple[int, str]]]:
+    """Small letters for the capitals inside a handwritten word (``руКОводЯщих``,
+    ``сКазал``): many letters of a hand (``о``, ``к``, ``я``, ``с``) differ from
+    their capitals only in size, and a recogniser misjudges it. A word
+    keeps an initial capital followed by a small letter (``Ким``) and
+    words all in capitals (``МВД``).
+    Returns the row and (index, old text) of each change."""
+    words = list(row.words)
+    changed = []
+    for i, word in enumerate(words):
+        text = word.text
+        if not (any(c.isupper() for c in text[1:]) and any(c.islower() for c in text)):
+            continue
+        titled = text[0].isupper() and len(text) > 1 and text[1].islower()
+        settled = text[0] + text[1:].lower() if titled else text.lower()
+        changed.append((i, text))
+        words[i] = Word(settled, word.box, word.conf)
+    return (RowText(tuple(words), row.spaced), changed) if changed else (row, changed)
+
+
 JOIN_MAX_RATIO = 0.25  # edits per letter for two handwritten pieces joined to be one word
 
 

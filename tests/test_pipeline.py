@@ -5,8 +5,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from ocr import markup, pagejson
+from ocr.handread import HandWord
 from ocr.imageio import SourcePage
 from ocr.pipeline import process_page
 from tests.fakes import FakeEngine
@@ -53,6 +55,37 @@ def test_pipeline_assembles_layers_from_layout_and_words(tmp_path: Path) -> None
     # typed rows are read without the letters no Russian typewriter had; handwriting with all
     blacklists = [settings["variables"]["tessedit_char_blacklist"] for _, _, settings in engine.calls]
     assert all("ғ" in b for b in blacklists[:5]) and blacklists[5] == ""
+
+
+class _FakeHandModel:
+    """Reads every hand crop as ``words`` spread over the crop, and records the crops."""
+
+    name = "fake hand"
+
+    def __init__(self, words: list[str]) -> None:
+        self.words, self.crops = words, []
+
+    def read(self, crop: np.ndarray) -> list[HandWord]:
+        self.crops.append(crop)
+        step = crop.shape[1] // len(self.words)
+        return [HandWord(t, i * step, 0, (i + 1) * step - 2, crop.shape[0], 0.7) for i, t in enumerate(self.words)]
+
+
+def test_handwriting_is_read_by_the_hand_model_when_there_is_one(tmp_path: Path) -> None:
+    image = cv2.cvtColor(_page_with_corrections(), cv2.COLOR_GRAY2RGB)
+    engine = FakeEngine(lines=[["раз", "два", "три", "четыре"]] * 5)
+    hands = _FakeHandModel(["кадров", "и"])
+    page = process_page(SourcePage(path=tmp_path / "p.png", index=0, image=image, dpi=300), engine=engine,
+                        hand_model=hands)
+    assert len(engine.calls) == 5 and len(hands.crops) == 1  # the engine reads only the typed rows
+    crop = hands.crops[0]
+    assert crop.dtype == np.uint8 and crop.min() < 100 and np.median(crop) == 255  # the hand's ink on white
+    insertion = page.regions_of("insertion")[0]
+    assert insertion.text == "кадров и"
+    assert insertion.conf == pytest.approx(0.7)
+    assert markup.parse(page.markup).insertions() == ["кадров и"]
+    recognize = next(s for s in page.steps if s.name == "recognize")
+    assert recognize.params["hand_reader"] == "fake hand"
 
 
 def test_boxes_are_in_source_pixels_of_a_skewed_page(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from ocr.imageio import SourcePage
 from ocr.model import Box, Word
 from ocr.pipeline import process_page
 from ocr.lexicon import nearest_word, shape_distance
-from ocr.postcorrect import (HAND_MAX_RATIO, STRUCK_MAX_RATIO, _candidates, correct_far, correct_word,
+from ocr.postcorrect import (HAND_MAX_RATIO, STRUCK_MAX_RATIO, _candidates, correct_far, correct_word, settle_case,
                              join_split_words, postcorrect)
 from ocr.recognize import RowText
 from tests.fakes import FakeEngine
@@ -225,3 +225,12 @@ def test_a_long_typed_word_read_one_letter_wrong_outside_the_confusions_is_mende
     fixed = postcorrect([_row("Госстановления", "товасищей", "торга", "Кобзеву")]).rows
     # a short unknown word stays; so does a surname a letter longer than a word (Кобзев)
     assert _texts(fixed) == ["Восстановления товарищей торга Кобзеву"]
+
+
+def test_capitals_inside_a_handwritten_word_become_small_letters() -> None:
+    row = RowText(tuple(Word(t, Box(10 * i, 0, 10 * i + 8, 10), 0.5)
+                        for i, t in enumerate(["руКОводЯщих", "сКазал", "МетОДов", "Ким", "МВД", "и"])))
+    settled, changed = settle_case(row)
+    assert settled.text == "руководящих сказал Методов Ким МВД и"
+    assert [i for i, _ in changed] == [0, 1, 2]
+    assert settle_case(settled)[1] == []

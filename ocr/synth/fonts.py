@@ -37,6 +37,13 @@ STAMP_FONTS: dict[str, str] = {
     "dejavu-sans": "dejavu/DejaVuSans.ttf",
 }
 HAND_FAMILIES: tuple[str, ...] = ("bad-script", "caveat", "marck-script", "neucha")
+# Handwriting families the recogniser is trained on (scripts/train_hand), kept
+# apart from HAND_FAMILIES so that the corpus tests it on hands it never saw:
+# six cursive, eight print-like, as the corpus has two of each.
+TRAIN_HAND_FAMILIES: tuple[str, ...] = (
+    "comforter", "comforter-brush", "great-vibes", "lobster", "pacifico", "pattaya",
+    "balsamiq-sans", "gabriela", "kurale", "marmelad", "pangolin", "playpen-sans", "shantell-sans", "zen-kurenaido",
+)
 _SUBSETS = ("cyrillic", "latin", "cyrillic-ext", "latin-ext")
 _PROBE_SIZE = 48
 _NOTDEF_PROBE = "\ue000"  # a private-use code point no font here maps
