@@ -295,15 +295,21 @@ def spaced_by_pitch(words: tuple[Word, ...], *, pitch: float) -> tuple[bool, ...
     return tuple(i > 0 and w.box.x0 - words[i - 1].box.x1 >= 0.9 * pitch for i, w in enumerate(words))
 
 
-def read_hand(engine: Engine, gray: np.ndarray, layout: Layout, block: HandBlock, *, dpi: int,
-              model: HandModel | None = None) -> RowText:
-    """The words of a hand block: read by the handwriting ``model`` when there
-    is one, else by the engine's print model."""
-    pad = int(0.3 * layout.char_height)
-    crop, crop_box = isolate(gray, layout.components.labels, block.members, block.box, pad=pad)
-    if model is not None:
-        return RowText(tuple(Word(w.text, Box(w.x0 + crop_box.x0, w.y0 + crop_box.y0, w.x1 + crop_box.x0, w.y1 + crop_box.y0), w.conf)
-                             for w in model.read(crop)))
+def hand_crop(gray: np.ndarray, layout: Layout, block: HandBlock) -> tuple[np.ndarray, Box]:
+    """A hand block's own ink on white, padded, and the crop's box."""
+    return isolate(gray, layout.components.labels, block.members, block.box, pad=int(0.3 * layout.char_height))
+
+
+def read_hand(engine: Engine, gray: np.ndarray, layout: Layout, block: HandBlock, *, dpi: int) -> RowText:
+    """The words of a hand block as the engine's print model reads them."""
+    crop, crop_box = hand_crop(gray, layout, block)
     # Handwriting has no pitch; its capitals are about as tall as the block's core.
     char_height = min(block.box.height, 1.2 * layout.char_height)
     return RowText(_read(engine, crop, char_height=char_height, dpi=dpi, offset=crop_box, psm=HAND_PSM))
+
+
+def read_hand_with(model: HandModel, gray: np.ndarray, layout: Layout, block: HandBlock) -> RowText:
+    """The words of a hand block as the handwriting ``model`` reads them."""
+    crop, box = hand_crop(gray, layout, block)
+    return RowText(tuple(Word(w.text, Box(w.x0 + box.x0, w.y0 + box.y0, w.x1 + box.x0, w.y1 + box.y0), w.conf)
+                         for w in model.read(crop)))

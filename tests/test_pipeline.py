@@ -71,13 +71,17 @@ class _FakeHandModel:
         return [HandWord(t, i * step, 0, (i + 1) * step - 2, crop.shape[0], 0.7) for i, t in enumerate(self.words)]
 
 
-def test_handwriting_is_read_by_the_hand_model_when_there_is_one(tmp_path: Path) -> None:
+def _corrected_page(tmp_path: Path, hand_line: list[str], hands: _FakeHandModel):
     image = cv2.cvtColor(_page_with_corrections(), cv2.COLOR_GRAY2RGB)
-    engine = FakeEngine(lines=[["раз", "два", "три", "четыре"]] * 5)
-    hands = _FakeHandModel(["кадров", "и"])
-    page = process_page(SourcePage(path=tmp_path / "p.png", index=0, image=image, dpi=300), engine=engine,
+    engine = FakeEngine(lines=[["раз", "два", "три", "четыре"]] * 5 + [hand_line])
+    return process_page(SourcePage(path=tmp_path / "p.png", index=0, image=image, dpi=300), engine=engine,
                         hand_model=hands)
-    assert len(engine.calls) == 5 and len(hands.crops) == 1  # the engine reads only the typed rows
+
+
+def test_handwriting_is_read_by_the_hand_model_when_there_is_one(tmp_path: Path) -> None:
+    hands = _FakeHandModel(["кадров", "и"])
+    page = _corrected_page(tmp_path, ["кадрав"], hands)
+    assert len(hands.crops) == 1
     crop = hands.crops[0]
     assert crop.dtype == np.uint8 and crop.min() < 100 and np.median(crop) == 255  # the hand's ink on white
     insertion = page.regions_of("insertion")[0]
@@ -86,6 +90,12 @@ def test_handwriting_is_read_by_the_hand_model_when_there_is_one(tmp_path: Path)
     assert markup.parse(page.markup).insertions() == ["кадров и"]
     recognize = next(s for s in page.steps if s.name == "recognize")
     assert recognize.params["hand_reader"] == "fake hand"
+
+
+def test_a_block_the_print_model_reads_nothing_in_stays_unread(tmp_path: Path) -> None:
+    page = _corrected_page(tmp_path, [], _FakeHandModel(["кадров"]))
+    assert not page.regions_of("insertion")
+    assert "кадров" not in page.markup
 
 
 def test_boxes_are_in_source_pixels_of_a_skewed_page(tmp_path: Path) -> None:
