@@ -166,7 +166,7 @@ def _read_hand(engine: Engine, gray: np.ndarray, layout: Layout, block: HandBloc
     to no confidence (specks, stains, a stamp's fringe, which assembly drops),
     stays as it read it, since the handwriting model reads letters into
     anything (on the 88-page set, 82 false notes and insertions without the
-    gate). Notes and signatures stay with the print model: they are lines of
+    gate against 36 with the print model alone). Notes and signatures stay with the print model: they are lines of
     resolutions, with capitals, punctuation and dates in Roman figures that
     the handwriting model reads worse (margin notes on the 88-page set:
     38.6/34.7/42.5% CER against 23.0/23.9/31.6%).
