@@ -1,4 +1,5 @@
-"""Recognition stage: read each typed row and each handwriting block with the engine.
+"""Recognition stage: read each typed row and each handwriting block with the
+engine, and hand blocks with the handwriting model (:mod:`ocr.handread`) too.
 
 Each region is cut out of the flattened gray page with everything that is
 not its own ink painted white (so insertions touching a line, neighbouring
