@@ -50,8 +50,9 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
                  postcorrect: bool = True, hand_model: HandModel | None = None) -> Page:
     """OCR one page into the page model (regions, markup, provenance).
 
-    Handwriting is read by ``hand_model`` (:mod:`ocr.handread`) when given,
-    else by the engine, as print.
+    Hand blocks are read by the engine; with a ``hand_model``
+    (:mod:`ocr.handread`), insertions the engine finds writing in are read
+    by that model instead (see :func:`_read_hand`).
 
     ``postcorrect`` runs the dictionary pass over the typed rows (not handwriting).
     Struck words are read in the glyph stage either way: their glyphs alone do
@@ -72,8 +73,9 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
     (rows, hands), seconds = _timed(lambda: (
         [read_row(engine, pre.gray, layout, i, dpi=pre.dpi) for i in range(len(layout.rows))],
         [_read_hand(engine, pre.gray, layout, block, dpi=pre.dpi, hand_model=hand_model) for block in layout.hand]))
-    hand_reader = {"hand_reader": hand_model.name} if hand_model is not None else {"psm_hand": HAND_PSM}
-    recognize_step = Step("recognize", params={"engine": engine.info(), "psm_typed": TYPED_PSM, **hand_reader},
+    hand_reader = {"hand_reader": hand_model.name} if hand_model is not None else {}
+    recognize_step = Step("recognize", params={"engine": engine.info(), "psm_typed": TYPED_PSM,
+                                               "psm_hand": HAND_PSM, **hand_reader},
                           values={"typed_lines": len(rows), "hand_blocks": len(hands),
                                   "mean_conf_typed": round(_mean(r.conf for r in rows), 3),
                                   "mean_conf_hand": round(_mean(h.conf for h in hands), 3)},
@@ -127,7 +129,8 @@ def _edge_strip(box: Box, width: int, height: int, *, char_height: float, margin
 
 
 def _glyph_stage(gray: np.ndarray, layout: Layout, rows: list[RowText], hands: list[RowText], *, engine: Engine,
-                 dpi: int, hand_model: HandModel | None) -> tuple[Layout, list[RowText], list[RowText], PageCells, Glyphs | None, dict]:
+                 dpi: int, hand_model: HandModel | None
+                 ) -> tuple[Layout, list[RowText], list[RowText], PageCells, Glyphs | None, dict]:
     """The page's glyphs, learnt from its confidently read words; the typed
     rows they show to be handwriting, read as handwriting; the struck words
     read with them. Each typed row's cells are made once (``PageCells``) for
@@ -166,10 +169,11 @@ def _read_hand(engine: Engine, gray: np.ndarray, layout: Layout, block: HandBloc
     to no confidence (specks, stains, a stamp's fringe, which assembly drops),
     stays as it read it, since the handwriting model reads letters into
     anything (on the 88-page set, 82 false notes and insertions without the
-    gate against 36 with the print model alone). Notes and signatures stay with the print model: they are lines of
-    resolutions, with capitals, punctuation and dates in Roman figures that
-    the handwriting model reads worse (margin notes on the 88-page set:
-    38.6/34.7/42.5% CER against 23.0/23.9/31.6%).
+    gate against 36 with the print model alone). Notes and signatures stay
+    with the print model: they are lines of resolutions, with capitals,
+    punctuation and dates in Roman figures that the handwriting model read
+    worse (margin notes on the 88-page set, first model: 38.6/34.7/42.5% CER
+    against 23.0/23.9/31.6%).
     """
     printed = read_hand(engine, gray, layout, block, dpi=dpi)
     if (hand_model is None or block.kind != "insertion"
