@@ -50,9 +50,9 @@ DOUBTFUL_CONF = 0.9
 def find_overtyping(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[Strike, ...]:
     """Over-typed spans that the ink density did not show, found by
     superposition: runs of three inked cells or more, read doubtfully (no
-    word of the list, or with low confidence) and struck by nothing, whose
-    cells the page's ``х`` or hyphen typed over its letters explains far
-    better than its letters alone."""
+    word of the list, or with low confidence), struck by nothing and under no
+    stamp, whose cells the page's ``х`` or hyphen typed over its letters
+    explains far better than its letters alone."""
     overlays = [glyphs.images[ch] for ch in OVERLAYS if ch in glyphs.images]
     found: list[Strike] = []
     for index, (row, text) in enumerate(zip(layout.rows, rows)):
@@ -69,6 +69,8 @@ def find_overtyping(cells: PageCells, layout: Layout, rows: list[RowText], glyph
             words = [w for w in text.words if x0 <= w.box.center[0] < x1]
             if not words or any(s.row == index and s.box.x0 < x1 and x0 < s.box.x1 for s in layout.strikes):
                 continue
+            if any(s.x0 < x1 and x0 < s.x1 and s.y0 < row.box.y1 and row.box.y0 < s.y1 for s in layout.stamps):
+                continue  # a stamp's ink over the letters
             if all(_known(w.text) and w.conf >= DOUBTFUL_CONF for w in words):
                 continue
             best = row_cells.misfits(ks[start:stop], glyphs).min(axis=1)

@@ -6,6 +6,8 @@ confirms). See :func:`find_strikes`.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ocr.layout_model import Components, Strike, TypedRow, runs
@@ -58,7 +60,10 @@ def _stroke_across(gap: np.ndarray, *, max_run: float) -> bool:
     return float(np.median(longest)) <= max_run
 
 
-def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float,
+OVERTYPE_EDGE = 0.5  # of the usual cell's ink: thinner cells at the ends of a dense run are no part of it
+
+
+def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float, stamps: Sequence[Box] = (),
                  overtype_ratio: float = 1.18, overtype_min_cells: int = 3) -> list[Strike]:
     """Pen strikes and candidate over-typed spans in typed rows.
 
@@ -68,7 +73,8 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float,
     over each letter, and over the spaces between the words) leaves runs of
     cells denser than the page's usual cell; density alone also fires on
     bold capitals, so these are candidates (``Strike.density``) that
-    recognition confirms.
+    recognition confirms; cells under a stamp (``stamps``), dense with its
+    ink, are none.
     """
     strikes: list[Strike] = []
     masks = [row_mask(comps, row) for row in rows]
@@ -99,14 +105,23 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float,
                         for a, z in _stroke_pieces(mask, x0 - b.x0, x1 - b.x0, min_blank=STROKE_BREAK * pitch)]
         if not usual:
             continue
-        for start, stop in runs(counts > 0.05 * ch * pitch):
+        # over-typing runs on to the words struck by pen beside it (through the
+        # space between): the pen-struck cells bound its run
+        centres = row.phase + (first + np.arange(len(counts))) * pitch
+        taken = np.zeros(len(counts), dtype=bool)
+        for box in [s.box for s in strikes if s.row == index] + [s for s in stamps if s.y0 < b.y1 and b.y0 < s.y1]:
+            taken |= (centres >= box.x0) & (centres <= box.x1)
+        for start, stop in runs((counts > 0.05 * ch * pitch) & ~taken):
+            while stop - start > 0 and counts[start] < OVERTYPE_EDGE * usual:
+                start += 1  # a pen stroke's tail across the space beside it
+            while stop - start > 0 and counts[stop - 1] < OVERTYPE_EDGE * usual:
+                stop -= 1
             if stop - start < overtype_min_cells:
                 continue
             density = float(counts[start:stop].mean() / usual)
             x0 = int(row.phase + (first + start - 0.5) * pitch)
             x1 = int(row.phase + (first + stop - 0.5) * pitch)
-            covered = any(s.row == index and s.box.x0 < x1 and s.box.x1 > x0 for s in strikes)
-            if density >= overtype_ratio and not covered:
+            if density >= overtype_ratio:
                 strikes.append(Strike(row=index, box=Box(x0, b.y0, x1, b.y1), kind="overtype", density=density))
     return strikes
 

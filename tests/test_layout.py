@@ -13,7 +13,7 @@ from ocr.handblocks import writing_blocks
 from ocr.layout_model import TypedRow, components_of
 from ocr.model import Box
 from ocr.preprocess import binarize
-from ocr.strikes import _stroke_across
+from ocr.strikes import _stroke_across, find_strikes
 from tests.rendering import MONO, rotated, typed_page
 
 DPI, CPI, SPACING = 300, 10, 1.5
@@ -96,6 +96,22 @@ def test_wavy_strike_is_found() -> None:
     cv2.polylines(page, [pts], False, 30, 3)
     layout = analyze_layout(_binary(page), dpi=DPI)
     assert [s.row for s in layout.strikes if s.kind == "pen"] == [1]
+
+
+def test_dense_cells_under_a_stamp_are_no_over_typing() -> None:
+    """A stamp's ink over typed words makes their cells as dense as
+    over-typing; under the stamp's box they are no candidate."""
+    page = typed_page(lines=6).copy()
+    font = ImageFont.truetype(str(MONO), round(DPI / CPI / 0.6))
+    img = Image.fromarray(page)
+    ImageDraw.Draw(img).text((_cell_x(10) + 3, MARGIN + 2 * LINE + 2), "ЗЗЗЗЗЗЗЗ", font=font, fill=60)
+    layout = analyze_layout(_binary(np.asarray(img)), dpi=DPI)
+    dense = [s for s in layout.strikes if s.kind == "overtype" and s.row == 2]
+    assert dense, "the doubled letters should read as dense cells"
+    stamp = Box(_cell_x(8), int(MARGIN + 1.5 * LINE), _cell_x(20), int(MARGIN + 3.5 * LINE))
+    rows = list(layout.rows)
+    assert not [s for s in find_strikes(layout.components, rows, pitch=layout.pitch, stamps=[stamp])
+                if s.kind == "overtype" and s.row == 2]
 
 
 def test_insertion_above_a_line_is_anchored_to_that_line() -> None:

@@ -55,6 +55,21 @@ def test_a_word_over_typed_is_found_and_read_from_the_pages_own_glyphs(tmp_path:
     assert f"~~{word}~~" in page.markup
 
 
+def test_over_typing_that_runs_on_to_a_word_struck_by_pen_is_a_deletion_of_its_own(tmp_path: Path) -> None:
+    """The pen's tail across the space joins the over-typed cells to the
+    pen-struck word: both deletions stand, each with its kind."""
+    line, struck, word = 6, "восстановлению", "городов"
+    image = _overtyped_page(line, word).copy()
+    font_px = DPI / CPI / 0.6
+    y = round(0.5 * DPI + line * DPI / 6 * SPACING + 0.62 * font_px)
+    x0, x1 = round(0.5 * DPI), round(0.5 * DPI + (len(struck) + 0.6) * DPI / CPI)
+    cv2.line(image, (x0 - 4, y + 2), (x1, y - 2), 35, 3)
+    with TesseractEngine() as engine:
+        page = process_page(SourcePage(path=tmp_path / "p.png", index=0, image=image, dpi=DPI), engine=engine)
+    assert [(d.text, d.deletion_kind) for d in page.regions_of("deletion")] == [
+        (struck, "pen"), (word, "overtype")]
+
+
 def _misfits(truth: str, chars: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Misfits of a span whose cells hold ``truth``: 1 for the right
     character under the over-typing, 4 for any other; spaces fit over-typing alone."""
