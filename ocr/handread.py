@@ -22,6 +22,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ocr.lexicon import near_words, russian_zipf
+
 HEIGHT = 32          # line image height the network reads
 PAD_X = 4            # blank columns either side, room for the first and last letter
 MIN_INK = 0.2        # ink level that counts when cropping the line to its ink
@@ -154,19 +156,24 @@ class HandModel:
         p = np.exp(logits)
         return p / p.sum(axis=1, keepdims=True)
 
-    def read(self, crop: np.ndarray) -> list[HandWord]:
-        """The words of a gray line crop (ink dark on white), boxes in the crop."""
+    def read(self, crop: np.ndarray, *, lexicon: bool = True) -> list[HandWord]:
+        """The words of a gray line crop (ink dark on white), boxes in the
+        crop; with ``lexicon``, words of the word list where the network's
+        letters support them (:func:`lexicon_words`)."""
         line = line_image(crop)
         if line.pixels.shape[1] < 8:
             return []
         probs = self.probabilities(line.pixels)
         step = line.pixels.shape[1] / len(probs)  # input columns per output step
-        words = []
-        for text, first, last, conf in decode(probs, self.alphabet):
+        words = decode(probs, self.alphabet)
+        if lexicon:
+            words = lexicon_words(probs, words, self.alphabet)
+        out = []
+        for text, first, last, conf in words:
             x0 = int(max(line.crop_x(first * step), 0))
             x1 = int(np.ceil(min(line.crop_x((last + 1) * step), crop.shape[1])))
-            words.append(HandWord(text, x0, line.y0, max(x1, x0 + 1), line.y1, conf))
-        return words
+            out.append(HandWord(text, x0, line.y0, max(x1, x0 + 1), line.y1, conf))
+        return out
 
 
 def decode(probs: np.ndarray, alphabet: str) -> list[tuple[str, int, int, float]]:
@@ -194,6 +201,78 @@ def decode(probs: np.ndarray, alphabet: str) -> list[tuple[str, int, int, float]
         previous = k
     close()
     return words
+
+
+# Read greedily, a word is often a letter or two from the word meant. The
+# common words near the reading compete with it, each weighed by how likely
+# the network finds it over the word's steps (the CTC likelihood, every
+# alignment summed) plus LEXICON_WEIGHT nats per Zipf unit of frequency. On
+# the 145 insertion crops of the 88-page set this cut the CER from 16.1%
+# (greedy, then the nearest word by shape) to 14.8%; weights 1 to 3 and
+# reaches of 0.35 to 0.7 edits a letter measured within 0.2 points of it.
+LEXICON_WEIGHT = 2.0
+LEXICON_REACH = 0.35  # edits per letter to the farthest word that competes
+LEXICON_CANDIDATES = 60
+
+
+def ctc_log_likelihood(logp: np.ndarray, labels: list[int]) -> float:
+    """log P(``labels`` | ``logp``), ``logp`` (T, classes) log probabilities
+    with class 0 the blank: the CTC forward pass over blank-separated labels."""
+    ext = np.zeros(2 * len(labels) + 1, dtype=int)
+    ext[1::2] = labels
+    if len(logp) < len(labels):
+        return -np.inf
+    alpha = np.full(len(ext), -np.inf)
+    alpha[:2] = logp[0, ext[:2]]
+    # a label may follow the one before the blank between them, unless the two are one letter
+    skip = 2 + np.flatnonzero((ext[2:] != 0) & (ext[2:] != ext[:-2]))
+    for t in range(1, len(logp)):
+        came = alpha.copy()
+        came[1:] = np.logaddexp(came[1:], alpha[:-1])
+        came[skip] = np.logaddexp(came[skip], alpha[skip - 2])
+        alpha = came + logp[t, ext]
+    return float(np.logaddexp(alpha[-1], alpha[-2])) if len(ext) > 1 else float(alpha[-1])
+
+
+def lexicon_words(probs: np.ndarray, words: list[tuple[str, int, int, float]], alphabet: str
+                  ) -> list[tuple[str, int, int, float]]:
+    """``words`` (from :func:`decode`) with each word of letters replaced by
+    the common word that the network's distribution, weighed with the word's
+    frequency, supports better than the reading (see :data:`LEXICON_WEIGHT`).
+    Abbreviations in capitals and words with figures stay as read."""
+    index = {ch: i + 1 for i, ch in enumerate(alphabet)}
+    logp = np.log(np.clip(probs, 1e-8, 1.0))
+    best = probs.argmax(axis=1)
+    out = []
+    for text, first, last, conf in words:
+        start = len(text) - len(text.lstrip(_MARKS))
+        core = text[start:len(text.rstrip(_MARKS))]
+        if len(core) < 2 or not core.isalpha() or core.isupper() or any(ch not in index for ch in core):
+            out.append((text, first, last, conf))
+            continue
+        t0, t1 = first, last  # the word's steps, and the blanks either side
+        while t0 > 0 and best[t0 - 1] == 0:
+            t0 -= 1
+        while t1 + 1 < len(best) and best[t1 + 1] == 0:
+            t1 += 1
+        steps = logp[t0:t1 + 1]
+
+        def weighed(word: str) -> float:
+            return ctc_log_likelihood(steps, [index[ch] for ch in word]) + LEXICON_WEIGHT * russian_zipf(word)
+
+        capital = core[0].isupper()
+        candidates = [w[0].upper() + w[1:] if capital else w
+                      for w in near_words(core.lower(), max_edits=max(1, int(LEXICON_REACH * len(core))),
+                                          limit=LEXICON_CANDIDATES)
+                      if all(ch in index for ch in w)]
+        scored = max(((weighed(w), w) for w in candidates), default=None)
+        if scored is not None and scored[0] > weighed(core):
+            text = text[:start] + scored[1] + text[start + len(core):]
+        out.append((text, first, last, conf))
+    return out
+
+
+_MARKS = ".,:;-()!?\"'/№"
 
 
 def text_of(words: list[tuple[str, int, int, float]]) -> str:

@@ -96,6 +96,16 @@ def shape_distance(read: str, word: str) -> float:
     return previous[-1]
 
 
+def near_words(read: str, *, max_edits: int, limit: int) -> list[str]:
+    """The ``limit`` common words nearest to ``read`` (lowercase letters) by
+    plain edit distance, at most ``max_edits`` away, nearest first."""
+    pool: list[str] = []
+    for length in range(max(len(read) - max_edits, 1), len(read) + max_edits + 1):
+        pool.extend(_by_length().get(length, ()))
+    return [w for w, _, _ in process.extract(read, pool, scorer=Levenshtein.distance, limit=limit,
+                                             score_cutoff=max_edits)]
+
+
 def nearest_word(read: str, *, max_ratio: float, candidates: int = 40) -> str | None:
     """The common Russian word nearest to ``read`` (lowercase letters), or None
     when none is within ``max_ratio`` edits per letter read.
@@ -107,13 +117,8 @@ def nearest_word(read: str, *, max_ratio: float, candidates: int = 40) -> str | 
     if not read:
         return None
     limit = max_ratio * len(read)
-    reach = int(limit)
-    pool: list[str] = []
-    for length in range(max(len(read) - reach, 1), len(read) + reach + 1):
-        pool.extend(_by_length().get(length, ()))
-    found = process.extract(read, pool, scorer=Levenshtein.distance, limit=candidates, score_cutoff=reach)
     best: tuple[float, str] | None = None
-    for word, _, _ in found:
+    for word in near_words(read, max_edits=int(limit), limit=candidates):
         near = shape_distance(read, word)
         if near > limit:
             continue

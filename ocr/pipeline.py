@@ -204,7 +204,8 @@ def _read_struck(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: 
 def _correct_far(layout: Layout, rows: list[RowText], hands: list[RowText]
                  ) -> tuple[list[RowText], list[RowText], int]:
     """The nearest common word for badly read words under strikes and in
-    insertions (whose pieces read apart are joined first)."""
+    insertions (whose pieces read apart are joined first), save the words
+    the handwriting model chose against the word list as it read them."""
     changes = 0
     for r, row in enumerate(rows):
         struck = [s.box for s in layout.strikes if s.row == r]
@@ -215,9 +216,13 @@ def _correct_far(layout: Layout, rows: list[RowText], hands: list[RowText]
     hands = list(hands)
     for n, (block, hand) in enumerate(zip(layout.hand, hands)):
         if block.kind == "insertion":
+            listed = hand.listed  # the handwriting model's words: the nearest word by shape reads them worse
             hand, settled = settle_case(hand)
             hand, joined = join_split_words(hand)
-            hands[n], changed = correct_far(hand, max_ratio=HAND_MAX_RATIO, capitals_meant=False)
+            changed = []
+            if not listed:
+                hand, changed = correct_far(hand, max_ratio=HAND_MAX_RATIO, capitals_meant=False)
+            hands[n] = hand
             changes += len(settled) + len(joined) + len(changed)
     return rows, hands, changes
 

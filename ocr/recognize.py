@@ -48,6 +48,7 @@ class RowText:
 
     words: tuple[Word, ...]  # boxes in deskewed page pixels
     spaced: tuple[bool, ...] = ()
+    listed: bool = False  # the words were chosen against the word list as they were read
 
     def _separators(self) -> list[str]:
         if len(self.spaced) != len(self.words):
@@ -310,7 +311,8 @@ def read_hand(engine: Engine, gray: np.ndarray, layout: Layout, block: HandBlock
 
 
 def read_hand_with(model: HandModel, gray: np.ndarray, layout: Layout, block: HandBlock) -> RowText:
-    """The words of a hand block as the handwriting ``model`` reads them."""
+    """The words of a hand block as the handwriting ``model`` reads them,
+    chosen against the word list (:meth:`HandModel.read`)."""
     crop, box = hand_crop(gray, layout, block)
     return RowText(tuple(Word(w.text, Box(w.x0 + box.x0, w.y0 + box.y0, w.x1 + box.x0, w.y1 + box.y0), w.conf)
-                         for w in model.read(crop)))
+                         for w in model.read(crop)), listed=True)

@@ -3,11 +3,14 @@ decoding, the line normalisation, and the bundled model on hands it was not
 trained on."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from rapidfuzz.distance import Levenshtein
 
-from ocr.handread import HEIGHT, PAD_X, _conv3x3, _lstm, _maxpool, decode, hand_model, line_image, text_of
+from ocr.handread import (HEIGHT, PAD_X, _conv3x3, _lstm, _maxpool, ctc_log_likelihood, decode, hand_model,
+                          lexicon_words, line_image, text_of)
 
 
 def test_convolution_is_a_same_padded_3x3_correlation_with_relu() -> None:
@@ -63,6 +66,50 @@ def test_ctc_decoding_merges_repeats_keeps_blank_separated_doubles_and_splits_wo
     assert text_of(words) == "алл н"
     assert [(w[1], w[2]) for w in words] == [(0, 5), (7, 7)]
     assert all(0.85 < w[3] < 0.95 for w in words)
+
+
+def _collapse(path: tuple[int, ...]) -> list[int]:
+    out, previous = [], 0
+    for k in path:
+        if k != previous and k != 0:
+            out.append(k)
+        previous = k
+    return out
+
+
+@pytest.mark.parametrize("labels", [[1], [1, 2], [1, 1], [2, 1, 2]])
+def test_ctc_likelihood_sums_every_alignment(labels: list[int]) -> None:
+    """Against the sum over all 3^6 paths that collapse to the labels."""
+    probs = np.random.default_rng(len(labels)).dirichlet(np.ones(3), size=6)
+    total = sum(np.prod(probs[np.arange(6), path]) for path in itertools.product(range(3), repeat=6)
+                if _collapse(path) == labels)
+    assert ctc_log_likelihood(np.log(probs), labels) == pytest.approx(np.log(total))
+
+
+def _spelled(text: str, alphabet: str, doubts: dict[int, tuple[str, float]] | None = None) -> np.ndarray:
+    """Steps spelling ``text`` a letter and a blank at a time, each letter at
+    0.9 unless ``doubts`` gives another letter that step's probability."""
+    probs = np.full((2 * len(text) + 1, len(alphabet) + 1), 1e-4)
+    probs[0::2, 0] = 0.9
+    for i, ch in enumerate(text):
+        other, p = (doubts or {}).get(i, (ch, 0.0))
+        probs[2 * i + 1, alphabet.index(ch) + 1] = 0.9 - p
+        probs[2 * i + 1, alphabet.index(other) + 1] += p
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def test_lexicon_words_take_the_common_word_the_letters_support() -> None:
+    alphabet = "адвкорМВ1"
+    probs = _spelled("кадрав", alphabet, {4: ("о", 0.35)})
+    assert text_of(decode(probs, alphabet)) == "кадрав"
+    assert text_of(lexicon_words(probs, decode(probs, alphabet), alphabet)) == "кадров"
+
+
+@pytest.mark.parametrize("read", ["МВД", "1в"])
+def test_lexicon_words_leave_abbreviations_and_figures(read: str) -> None:
+    alphabet = "адвкорМВД1"
+    probs = _spelled(read, alphabet)
+    assert text_of(lexicon_words(probs, decode(probs, alphabet), alphabet)) == read
 
 
 def test_line_image_crops_to_the_ink_and_maps_columns_back() -> None:
