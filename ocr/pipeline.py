@@ -162,21 +162,21 @@ def _as_handwriting(written: list[int], layout: Layout, rows: list[RowText], han
 
 def _read_hand(engine: Engine, gray: np.ndarray, layout: Layout, block: HandBlock, *, dpi: int,
                hand_model: HandModel | None) -> RowText:
-    """A hand block read by the engine's print model and, for an insertion,
-    by the handwriting model too, whose words are kept.
+    """A hand block read by the engine's print model and, for an insertion
+    or a note, by the handwriting model too, whose words are kept.
 
     The print model is the gate: a block it reads as no writing, or with next
     to no confidence (specks, stains, a stamp's fringe, which assembly drops),
     stays as it read it, since the handwriting model reads letters into
     anything (on the 88-page set, 82 false notes and insertions without the
-    gate against 36 with the print model alone). Notes and signatures stay
-    with the print model: they are lines of resolutions, with capitals,
-    punctuation and dates in Roman figures that the handwriting model read
-    worse (margin notes on the 88-page set, first model: 38.6/34.7/42.5% CER
-    against 23.0/23.9/31.6%).
+    gate against 36 with the print model alone). Margin notes on the 88-page
+    set: 23.0/23.9/31.6% CER light/medium/heavy with the print model,
+    15.8/11.3/21.4% with the handwriting model (trained on lines of
+    resolutions). Signatures, a surname in a flourish, stay with the print
+    model, whose reading mostly decides only that they are writing.
     """
     printed = read_hand(engine, gray, layout, block, dpi=dpi)
-    if (hand_model is None or block.kind != "insertion"
+    if (hand_model is None or block.kind not in ("insertion", "margin_note")
             or not (is_writing(printed.text) and printed.conf >= NOTE_MIN_CONF)):
         return printed
     written = read_hand_with(hand_model, gray, layout, block)

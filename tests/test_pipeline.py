@@ -1,6 +1,7 @@
 """The page pipeline with a fake engine: layout, anchoring and assembly without Tesseract."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -10,7 +11,9 @@ import pytest
 from ocr import markup, pagejson
 from ocr.handread import HandWord
 from ocr.imageio import SourcePage
-from ocr.pipeline import process_page
+from ocr.layout import analyze_layout
+from ocr.pipeline import _read_hand, process_page
+from ocr.preprocess import preprocess
 from tests.fakes import FakeEngine
 from tests.test_layout import LINE, MARGIN, PITCH, _cell_x, _handwrite, _line_mid
 from tests.rendering import typed_page
@@ -90,6 +93,17 @@ def test_handwriting_is_read_by_the_hand_model_when_there_is_one(tmp_path: Path)
     assert markup.parse(page.markup).insertions() == ["кадров и"]
     recognize = next(s for s in page.steps if s.name == "recognize")
     assert recognize.params["hand_reader"] == "fake hand"
+
+
+@pytest.mark.parametrize("kind, read", [("insertion", "кадров"), ("margin_note", "кадров"),
+                                        ("signature", "Кадрв")])
+def test_notes_and_insertions_are_read_by_the_hand_model_and_signatures_are_not(kind: str, read: str) -> None:
+    pre = preprocess(SourcePage(path=Path("p.png"), index=0, image=_page_with_corrections(), dpi=300))
+    layout = analyze_layout(pre.binary, dpi=pre.dpi, gray=pre.gray)
+    block = replace(next(h for h in layout.hand if h.kind == "insertion"), kind=kind)
+    text = _read_hand(FakeEngine(lines=[["Кадрв"]]), pre.gray, layout, block, dpi=pre.dpi,
+                      hand_model=_FakeHandModel(["кадров"]))
+    assert text.text == read
 
 
 def test_a_block_the_print_model_reads_nothing_in_stays_unread(tmp_path: Path) -> None:
