@@ -213,6 +213,7 @@ def decode(probs: np.ndarray, alphabet: str) -> list[tuple[str, int, int, float]
 LEXICON_WEIGHT = 2.0
 LEXICON_REACH = 0.35  # edits per letter to the farthest word that competes
 LEXICON_CANDIDATES = 60
+_MARKS = ".,:;-()!?\"'/№"  # around a word's letters, kept as read
 
 
 def ctc_log_likelihood(logp: np.ndarray, labels: list[int]) -> float:
@@ -270,9 +271,6 @@ def lexicon_words(probs: np.ndarray, words: list[tuple[str, int, int, float]], a
             text = text[:start] + scored[1] + text[start + len(core):]
         out.append((text, first, last, conf))
     return out
-
-
-_MARKS = ".,:;-()!?\"'/№"
 
 
 def text_of(words: list[tuple[str, int, int, float]]) -> str:

@@ -69,7 +69,7 @@ def find_overtyping(cells: PageCells, layout: Layout, rows: list[RowText], glyph
             words = [w for w in text.words if x0 <= w.box.center[0] < x1]
             if not words or any(s.row == index and s.box.x0 < x1 and x0 < s.box.x1 for s in layout.strikes):
                 continue
-            if any(s.x0 < x1 and x0 < s.x1 and s.y0 < row.box.y1 and row.box.y0 < s.y1 for s in layout.stamps):
+            if any(s.intersection(Box(x0, row.box.y0, x1, row.box.y1)) for s in layout.stamps):
                 continue  # a stamp's ink over the letters
             if all(_known(w.text) and w.conf >= DOUBTFUL_CONF for w in words):
                 continue

@@ -106,7 +106,7 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float, stamp
         if not usual:
             continue
         # over-typing runs on to the words struck by pen beside it (through the
-        # space between): the pen-struck cells bound its run
+        # space between), and a stamp's ink is dense too: the cells of both bound its runs
         centres = row.phase + (first + np.arange(len(counts))) * pitch
         taken = np.zeros(len(counts), dtype=bool)
         for box in [s.box for s in strikes if s.row == index] + [s for s in stamps if s.y0 < b.y1 and b.y0 < s.y1]:
