@@ -27,6 +27,7 @@ from ocr.lexicon import near_words, russian_zipf
 HEIGHT = 32          # line image height the network reads
 PAD_X = 4            # blank columns either side, room for the first and last letter
 MIN_INK = 0.2        # ink level that counts when cropping the line to its ink
+FAINT_MIN_INK = 0.1  # and the least it is lowered to for faint pencil
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "hand_crnn.npz"
 
 
@@ -53,8 +54,10 @@ def line_image(crop: np.ndarray) -> LineImage:
     if crop.ndim != 2:
         raise ValueError(f"expected a 2-D gray crop, got shape {crop.shape}")
     ink = 1.0 - crop.astype(np.float32) / 255.0
-    rows = np.flatnonzero(ink.max(axis=1) > MIN_INK)
-    cols = np.flatnonzero(ink.max(axis=0) > MIN_INK)
+    # Faint pencil may nowhere reach MIN_INK: then a quarter of its darkest counts.
+    level = min(MIN_INK, max(0.25 * float(np.percentile(ink, 99.5)), FAINT_MIN_INK)) if ink.size else MIN_INK
+    rows = np.flatnonzero(ink.max(axis=1) > level)
+    cols = np.flatnonzero(ink.max(axis=0) > level)
     if not len(rows):
         return LineImage(np.zeros((HEIGHT, HEIGHT), np.float32), 0, 0, crop.shape[0], 1.0)
     ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
@@ -63,9 +66,9 @@ def line_image(crop: np.ndarray) -> LineImage:
     width = max(int(round(ink.shape[1] * scale)), 1)
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     ink = cv2.resize(ink, (width, inner), interpolation=interpolation)
-    strong = ink[ink > MIN_INK]
+    strong = ink[ink > level]
     if len(strong):
-        ink = ink / max(float(np.percentile(strong, 90)), 0.3)
+        ink = ink / max(float(np.percentile(strong, 90)), 1.5 * level)
     out = np.zeros((HEIGHT, width + 2 * PAD_X), np.float32)
     out[2:2 + inner, PAD_X:PAD_X + width] = np.clip(ink, 0.0, 1.0)
     return LineImage(out, int(cols[0]), int(rows[0]), int(rows[-1]) + 1, scale)
@@ -210,9 +213,14 @@ def decode(probs: np.ndarray, alphabet: str) -> list[tuple[str, int, int, float]
 # the 145 insertion crops of the 88-page set this cut the CER from 16.1%
 # (greedy, then the nearest word by shape) to 14.8%; weights 1 to 3 and
 # reaches of 0.35 to 0.7 edits a letter measured within 0.2 points of it.
+# The frequency counts from ZIPF_ONE, the Zipf value of a word met once in
+# a billion: LEXICON_WEIGHT (about ln 10) nats a unit makes it the log
+# probability of the word, so that one word and two compete fairly when a
+# space read inside a word is weighed against the word without it.
 LEXICON_WEIGHT = 2.0
 LEXICON_REACH = 0.35  # edits per letter to the farthest word that competes
 LEXICON_CANDIDATES = 60
+ZIPF_ONE = 9.0
 _MARKS = ".,:;-()!?\"'/№"  # around a word's letters, kept as read
 
 
@@ -235,41 +243,72 @@ def ctc_log_likelihood(logp: np.ndarray, labels: list[int]) -> float:
     return float(np.logaddexp(alpha[-1], alpha[-2])) if len(ext) > 1 else float(alpha[-1])
 
 
+class _Lexicon:
+    """Common words against a line's letter distribution (see :func:`lexicon_words`)."""
+
+    def __init__(self, probs: np.ndarray, alphabet: str) -> None:
+        self.index = {ch: i + 1 for i, ch in enumerate(alphabet)}
+        self.logp = np.log(np.clip(probs, 1e-8, 1.0))
+        self.best = probs.argmax(axis=1)
+
+    def steps(self, first: int, last: int) -> np.ndarray:
+        """The log probabilities of steps ``first..last`` and the blanks either side."""
+        while first > 0 and self.best[first - 1] == 0:
+            first -= 1
+        while last + 1 < len(self.best) and self.best[last + 1] == 0:
+            last += 1
+        return self.logp[first:last + 1]
+
+    def weighed(self, steps: np.ndarray, words: list[str]) -> float:
+        """The likelihood of ``words`` (spaced) over ``steps`` and their frequency."""
+        labels = [self.index[ch] for ch in " ".join(words)]
+        prior = sum(LEXICON_WEIGHT * (russian_zipf(w) - ZIPF_ONE) for w in words)
+        return ctc_log_likelihood(steps, labels) + prior
+
+    def listed(self, core: str) -> bool:
+        """Whether ``core`` is a word that the lexicon may replace: letters, not
+        an abbreviation in capitals, all in the alphabet."""
+        return len(core) >= 2 and core.isalpha() and not core.isupper() and all(ch in self.index for ch in core)
+
+    def best_word(self, steps: np.ndarray, read: str) -> tuple[float, str] | None:
+        """The best weighed common word near ``read``, in its capitalisation."""
+        capital = read[0].isupper()
+        candidates = [w[0].upper() + w[1:] if capital else w
+                      for w in near_words(read.lower(), max_edits=max(1, int(LEXICON_REACH * len(read))),
+                                          limit=LEXICON_CANDIDATES)
+                      if all(ch in self.index for ch in w)]
+        return max(((self.weighed(steps, [w]), w) for w in candidates), default=None)
+
+
 def lexicon_words(probs: np.ndarray, words: list[tuple[str, int, int, float]], alphabet: str
                   ) -> list[tuple[str, int, int, float]]:
     """``words`` (from :func:`decode`) with each word of letters replaced by
     the common word that the network's distribution, weighed with the word's
     frequency, supports better than the reading (see :data:`LEXICON_WEIGHT`).
+    Then two neighbours become one common word where that is weighed better
+    than the pair (a space read inside a word: ``т ретий`` → ``третий``).
     Abbreviations in capitals and words with figures stay as read."""
-    index = {ch: i + 1 for i, ch in enumerate(alphabet)}
-    logp = np.log(np.clip(probs, 1e-8, 1.0))
-    best = probs.argmax(axis=1)
+    lex = _Lexicon(probs, alphabet)
     out = []
     for text, first, last, conf in words:
         start = len(text) - len(text.lstrip(_MARKS))
         core = text[start:len(text.rstrip(_MARKS))]
-        if len(core) < 2 or not core.isalpha() or core.isupper() or any(ch not in index for ch in core):
-            out.append((text, first, last, conf))
-            continue
-        t0, t1 = first, last  # the word's steps, and the blanks either side
-        while t0 > 0 and best[t0 - 1] == 0:
-            t0 -= 1
-        while t1 + 1 < len(best) and best[t1 + 1] == 0:
-            t1 += 1
-        steps = logp[t0:t1 + 1]
-
-        def weighed(word: str) -> float:
-            return ctc_log_likelihood(steps, [index[ch] for ch in word]) + LEXICON_WEIGHT * russian_zipf(word)
-
-        capital = core[0].isupper()
-        candidates = [w[0].upper() + w[1:] if capital else w
-                      for w in near_words(core.lower(), max_edits=max(1, int(LEXICON_REACH * len(core))),
-                                          limit=LEXICON_CANDIDATES)
-                      if all(ch in index for ch in w)]
-        scored = max(((weighed(w), w) for w in candidates), default=None)
-        if scored is not None and scored[0] > weighed(core):
-            text = text[:start] + scored[1] + text[start + len(core):]
+        if lex.listed(core):
+            steps = lex.steps(first, last)
+            scored = lex.best_word(steps, core)
+            if scored is not None and scored[0] > lex.weighed(steps, [core]):
+                text = text[:start] + scored[1] + text[start + len(core):]
         out.append((text, first, last, conf))
+    i = 0
+    while i + 1 < len(out):
+        (a, first, _, conf_a), (b, _, last, conf_b) = out[i], out[i + 1]
+        if a.isalpha() and b.isalpha() and b.islower() and lex.listed(a + b) and " " in lex.index:
+            steps = lex.steps(first, last)
+            scored = lex.best_word(steps, a + b)
+            if scored is not None and scored[0] > lex.weighed(steps, [a, b]):
+                out[i:i + 2] = [(scored[1], first, last, (conf_a + conf_b) / 2)]
+                continue
+        i += 1
     return out
 
 

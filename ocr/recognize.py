@@ -74,20 +74,32 @@ class RowText:
 
 
 def isolate(gray: np.ndarray, labels: np.ndarray, members: tuple[int, ...], box: Box, *,
-            pad: int, faint_below: int | None = None) -> tuple[np.ndarray, Box]:
-    """The crop of ``box`` (padded) showing only the ink of ``members``; with
-    ``faint_below``, also the pixels of no component darker than that
-    (strokes too faint for the binarization: broken and faint type)."""
+            pad: int, faint_below: int | None = None, faint_joined: bool = False) -> tuple[np.ndarray, Box]:
+    """The crop of ``box`` (padded) showing only the ink of ``members``, with
+    pixels of no component that the binarization left out:
+
+    - ``faint_below``: every such pixel darker than that (broken and faint type);
+    - ``faint_joined``: such pixels darker than halfway from the paper to the
+      members' own ink and joined to that ink (the thin ends and joins of
+      pencil strokes, which binarization breaks a word into pieces at).
+    """
     h, w = gray.shape
     crop_box = box.expand(pad).clip(w, h)
     sl = (slice(crop_box.y0, crop_box.y1), slice(crop_box.x0, crop_box.x1))
+    crop = gray[sl]
     kernel = np.ones((3, 3), np.uint8)
     own = cv2.dilate(np.isin(labels[sl], np.asarray(members)).astype(np.uint8), kernel) > 0  # anti-aliased edges
+    others = cv2.dilate(((labels[sl] > 0) & ~own).astype(np.uint8), kernel) > 0
     keep = own
     if faint_below is not None:
-        others = cv2.dilate(((labels[sl] > 0) & ~own).astype(np.uint8), kernel) > 0
-        keep = own | (~others & (gray[sl] < faint_below))
-    return np.where(keep, gray[sl], 255).astype(np.uint8), crop_box
+        keep = keep | (~others & (crop < faint_below))
+    if faint_joined and own.any() and not (own | others).all():
+        paper = float(np.median(crop[~own & ~others]))
+        ink = float(np.median(crop[own]))
+        weak = own | (~others & (crop < (paper + ink) / 2))
+        _, pieces = cv2.connectedComponents(weak.astype(np.uint8), connectivity=8)
+        keep = keep | (weak & np.isin(pieces, np.unique(pieces[own])))
+    return np.where(keep, crop, 255).astype(np.uint8), crop_box
 
 
 def erase_pen_strokes(crop: np.ndarray, strike_ranges: list[tuple[int, int]], *, baseline: int,
@@ -297,9 +309,11 @@ def spaced_by_pitch(words: tuple[Word, ...], *, pitch: float) -> tuple[bool, ...
     return tuple(i > 0 and w.box.x0 - words[i - 1].box.x1 >= 0.9 * pitch for i, w in enumerate(words))
 
 
-def hand_crop(gray: np.ndarray, layout: Layout, block: HandBlock) -> tuple[np.ndarray, Box]:
-    """A hand block's own ink on white, padded, and the crop's box."""
-    return isolate(gray, layout.components.labels, block.members, block.box, pad=int(0.3 * layout.char_height))
+def hand_crop(gray: np.ndarray, layout: Layout, block: HandBlock, *, faint_joined: bool = False
+              ) -> tuple[np.ndarray, Box]:
+    """A hand block's own ink on white, padded, and the crop's box (see :func:`isolate`)."""
+    return isolate(gray, layout.components.labels, block.members, block.box, pad=int(0.3 * layout.char_height),
+                   faint_joined=faint_joined)
 
 
 def read_hand(engine: Engine, gray: np.ndarray, layout: Layout, block: HandBlock, *, dpi: int) -> RowText:
@@ -312,7 +326,12 @@ def read_hand(engine: Engine, gray: np.ndarray, layout: Layout, block: HandBlock
 
 def read_hand_with(model: HandModel, gray: np.ndarray, layout: Layout, block: HandBlock) -> RowText:
     """The words of a hand block as the handwriting ``model`` reads them,
-    chosen against the word list (:meth:`HandModel.read`)."""
-    crop, box = hand_crop(gray, layout, block)
+    chosen against the word list (:meth:`HandModel.read`). The model reads
+    the faint ends of strokes as well: it was trained on whole strokes, and
+    on the 145 insertion crops of the 88-page set they cut its CER from
+    14.0% to 11.6% (light 17.9% to 12.9%). The print model, the gate of
+    :func:`ocr.pipeline._read_hand`, reads the binarization's ink alone, or
+    it finds writing in more specks."""
+    crop, box = hand_crop(gray, layout, block, faint_joined=True)
     return RowText(tuple(Word(w.text, Box(w.x0 + box.x0, w.y0 + box.y0, w.x1 + box.x0, w.y1 + box.y0), w.conf)
                          for w in model.read(crop)), listed=True)

@@ -105,6 +105,21 @@ def test_lexicon_words_take_the_common_word_the_letters_support() -> None:
     assert text_of(lexicon_words(probs, decode(probs, alphabet), alphabet)) == "кадров"
 
 
+def test_lexicon_words_join_a_word_read_with_a_doubtful_space() -> None:
+    alphabet = "советник "
+    probs = _spelled("совет ник", alphabet)
+    space = 2 * 5 + 1
+    probs[space, 0], probs[space, alphabet.index(" ") + 1] = 0.45, 0.55  # a wide gap between two letters
+    assert text_of(decode(probs, alphabet)) == "совет ник"
+    assert text_of(lexicon_words(probs, decode(probs, alphabet), alphabet)) == "советник"
+
+
+def test_lexicon_words_keep_two_words_a_clear_space_parts() -> None:
+    alphabet = "непоздн "
+    probs = _spelled("не позднее", alphabet)
+    assert text_of(lexicon_words(probs, decode(probs, alphabet), alphabet)) == "не позднее"
+
+
 @pytest.mark.parametrize("read", ["МВД", "1в"])
 def test_lexicon_words_leave_abbreviations_and_figures(read: str) -> None:
     alphabet = "адвкорМВД1"
@@ -120,6 +135,14 @@ def test_line_image_crops_to_the_ink_and_maps_columns_back() -> None:
     assert (line.x0, line.y0, line.y1) == (50, 20, 44)
     assert line.crop_x(PAD_X) == pytest.approx(50)
     assert line.crop_x(line.pixels.shape[1] - PAD_X) == pytest.approx(170, abs=1)
+    assert line.pixels.max() == pytest.approx(1.0)
+
+
+def test_line_image_stretches_faint_pencil_to_full_ink() -> None:
+    crop = np.full((60, 200), 252, np.uint8)
+    crop[20:44, 50:170] = 215  # fainter everywhere than MIN_INK
+    line = line_image(crop)
+    assert (line.x0, line.y0, line.y1) == (50, 20, 44)
     assert line.pixels.max() == pytest.approx(1.0)
 
 

@@ -110,3 +110,18 @@ def test_a_typed_row_crop_keeps_faint_strokes_the_binarization_left_out_but_not_
     assert (crop[:, 38:47] == 255).all() and crop[2, 30] == 255
     plain, _ = isolate(gray, labels, (1,), Box(0, 0, 60, 20), pad=0)
     assert (plain[5:15, 20:25] == 255).all()
+
+
+def test_a_hand_crop_keeps_the_faint_strokes_joined_to_its_ink_and_no_other() -> None:
+    gray = np.full((20, 80), 250, np.uint8)
+    labels = np.zeros((20, 80), np.int32)
+    gray[8:11, 5:15], labels[8:11, 5:15] = 200, 1   # the pencil stroke the binarization kept
+    gray[8:11, 15:30] = 228                         # its thin end, left out
+    gray[8:11, 40:45] = 228                         # a faint speck of its own
+    gray[8:11, 55:60], labels[8:11, 55:60] = 60, 2  # a typed letter close by
+    gray[8:11, 60:66] = 228                         # and its faint edge
+    crop, _ = isolate(gray, labels, (1,), Box(0, 0, 80, 20), pad=0, faint_joined=True)
+    assert (crop[8:11, 5:30] < 250).all()
+    assert (crop[:, 35:] == 255).all()
+    plain, _ = isolate(gray, labels, (1,), Box(0, 0, 80, 20), pad=0)
+    assert (plain[8:11, 17:30] == 255).all()
