@@ -43,13 +43,14 @@ BLANK_CELL = 2.0  # misfits: a cell with less ink than this holds no letter
 # missed (hyphens, light ribbon) did.
 OVERTYPED_SHARE = 0.7
 OVERTYPED_GAIN = 1.4
+OVERTYPED_MIN_CELLS = 2  # a struck "не" or "на"
 OVERLAYS = "х-"
 DOUBTFUL_CONF = 0.9
 
 
 def find_overtyping(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[Strike, ...]:
     """Over-typed spans that the ink density did not show, found by
-    superposition: runs of three inked cells or more, read doubtfully (no
+    superposition: runs of OVERTYPED_MIN_CELLS inked cells or more, read doubtfully (no
     word of the list, or with low confidence), struck by nothing and under no
     stamp, whose cells the page's ``х`` or hyphen typed over its letters
     explains far better than its letters alone."""
@@ -63,7 +64,7 @@ def find_overtyping(cells: PageCells, layout: Layout, rows: list[RowText], glyph
         images = np.stack([row_cells.cell(k) for k in ks])
         inked = blank_misfits(images, glyphs) > BLANK_CELL
         for start, stop in runs(inked):
-            if stop - start < 3:
+            if stop - start < OVERTYPED_MIN_CELLS:
                 continue
             x0, x1 = x_of(row, ks[start], layout.pitch), x_of(row, ks[stop - 1] + 1, layout.pitch)
             words = [w for w in text.words if x0 <= w.box.center[0] < x1]

@@ -42,7 +42,8 @@ def _overtyped_page(line: int, word: str, *, over: str = "х") -> np.ndarray:
     return np.asarray(page)
 
 
-@pytest.mark.parametrize("line, word, over", [(6, "городов", "х"), (2, "выполнению", "х"), (4, "продукции", "-")])
+@pytest.mark.parametrize("line, word, over", [(6, "городов", "х"), (2, "выполнению", "х"), (4, "продукции", "-"),
+                                              (8, "за", "х")])
 def test_a_word_over_typed_is_found_and_read_from_the_pages_own_glyphs(tmp_path: Path, line: int, word: str,
                                                                        over: str) -> None:
     """Over-typing with х shows as dense ink; with hyphens it does not, and
