@@ -38,6 +38,7 @@ PRINTED_PAGE_MIN_LINES = 15
 PRINTED_LINE_MIN_WIDTH = 5.0  # type heights: a line of print holds a few words
 EDGE_MARGIN = 2  # pixels
 EDGE_STRIP = 2.5  # type heights
+HAND_SURE_CONF = 0.88  # the handwriting model's mean letter probability that overrules the print gate
 
 T = TypeVar("T")
 
@@ -174,11 +175,22 @@ def _read_hand(engine: Engine, gray: np.ndarray, layout: Layout, block: HandBloc
     15.8/11.3/21.4% with the handwriting model (trained on lines of
     resolutions). Signatures, a surname in a flourish, stay with the print
     model, whose reading mostly decides only that they are writing.
+
+    Faint or broken pencil is where the print model fails and the gate with
+    it. A block it shuts out is read all the same when the handwriting model
+    reads words in it at least HAND_SURE_CONF sure: of the blocks the gate
+    shut out on the 88-page set, that let through 10 of 16 true insertions
+    and 2 of 5 margin notes, and none of the 606 blocks of no written region
+    (what it reads sure there is one mark, a stamp's ring or a punch hole's
+    rim, no word).
     """
     printed = read_hand(engine, gray, layout, block, dpi=dpi)
-    if (hand_model is None or block.kind not in ("insertion", "margin_note")
-            or not (is_writing(printed.text) and printed.conf >= NOTE_MIN_CONF)):
+    if hand_model is None or block.kind not in ("insertion", "margin_note"):
         return printed
+    if not (is_writing(printed.text) and printed.conf >= NOTE_MIN_CONF):
+        sure = read_hand_with(hand_model, gray, layout, block, lexicon=False)
+        if not (is_writing(sure.text) and sure.conf >= HAND_SURE_CONF):
+            return printed
     written = read_hand_with(hand_model, gray, layout, block)
     return written if written.words else printed
 

@@ -324,7 +324,8 @@ def read_hand(engine: Engine, gray: np.ndarray, layout: Layout, block: HandBlock
     return RowText(_read(engine, crop, char_height=char_height, dpi=dpi, offset=crop_box, psm=HAND_PSM))
 
 
-def read_hand_with(model: HandModel, gray: np.ndarray, layout: Layout, block: HandBlock) -> RowText:
+def read_hand_with(model: HandModel, gray: np.ndarray, layout: Layout, block: HandBlock, *,
+                   lexicon: bool = True) -> RowText:
     """The words of a hand block as the handwriting ``model`` reads them,
     chosen against the word list (:meth:`HandModel.read`). The model reads
     the faint ends of strokes as well: it was trained on whole strokes, and
@@ -334,4 +335,4 @@ def read_hand_with(model: HandModel, gray: np.ndarray, layout: Layout, block: Ha
     it finds writing in more specks."""
     crop, box = hand_crop(gray, layout, block, faint_joined=True)
     return RowText(tuple(Word(w.text, Box(w.x0 + box.x0, w.y0 + box.y0, w.x1 + box.x0, w.y1 + box.y0), w.conf)
-                         for w in model.read(crop)), listed=True)
+                         for w in model.read(crop, lexicon=lexicon)), listed=lexicon)

@@ -61,17 +61,20 @@ def test_pipeline_assembles_layers_from_layout_and_words(tmp_path: Path) -> None
 
 
 class _FakeHandModel:
-    """Reads every hand crop as ``words`` spread over the crop, and records the crops."""
+    """Reads every hand crop as ``words`` spread over the crop, each ``conf``
+    sure, and records the crops it read with the word list."""
 
     name = "fake hand"
 
-    def __init__(self, words: list[str]) -> None:
-        self.words, self.crops = words, []
+    def __init__(self, words: list[str], conf: float = 0.7) -> None:
+        self.words, self.conf, self.crops = words, conf, []
 
-    def read(self, crop: np.ndarray) -> list[HandWord]:
-        self.crops.append(crop)
+    def read(self, crop: np.ndarray, *, lexicon: bool = True) -> list[HandWord]:
+        if lexicon:
+            self.crops.append(crop)
         step = crop.shape[1] // len(self.words)
-        return [HandWord(t, i * step, 0, (i + 1) * step - 2, crop.shape[0], 0.7) for i, t in enumerate(self.words)]
+        return [HandWord(t, i * step, 0, (i + 1) * step - 2, crop.shape[0], self.conf)
+                for i, t in enumerate(self.words)]
 
 
 def _corrected_page(tmp_path: Path, hand_line: list[str], hands: _FakeHandModel):
@@ -106,10 +109,18 @@ def test_notes_and_insertions_are_read_by_the_hand_model_and_signatures_are_not(
     assert text.text == read
 
 
-def test_a_block_the_print_model_reads_nothing_in_stays_unread(tmp_path: Path) -> None:
-    page = _corrected_page(tmp_path, [], _FakeHandModel(["кадров"]))
+@pytest.mark.parametrize("words, conf", [(["кадров"], 0.7), (["1"], 0.99)])
+def test_a_block_the_print_model_reads_nothing_in_stays_unread(tmp_path: Path, words: list[str], conf: float
+                                                               ) -> None:
+    """Unless the hand model reads words in it, and surely: one mark, however sure, is none."""
+    page = _corrected_page(tmp_path, [], _FakeHandModel(words, conf))
     assert not page.regions_of("insertion")
-    assert "кадров" not in page.markup
+    assert words[0] not in page.markup
+
+
+def test_words_the_hand_model_reads_surely_overrule_the_print_models_nothing(tmp_path: Path) -> None:
+    page = _corrected_page(tmp_path, [], _FakeHandModel(["кадров", "и"], 0.95))
+    assert [r.text for r in page.regions_of("insertion")] == ["кадров и"]
 
 
 def test_boxes_are_in_source_pixels_of_a_skewed_page(tmp_path: Path) -> None:
