@@ -81,6 +81,8 @@ def find_overtyping(cells: PageCells, layout: Layout, rows: list[RowText], glyph
             least = OVERTYPED_SURE_GAIN if all(_known(w.text) and w.conf >= DOUBTFUL_CONF for w in words) \
                 else OVERTYPED_GAIN
             best = row_cells.misfits(ks[start:stop], glyphs).min(axis=1)
+            if np.median(best) < least:
+                continue  # no overlay gains more than the letters' own misfit (saves its products)
             for overlay in overlays:
                 gain = best - overtyped_misfits(images[start:stop], glyphs, overlay).min(axis=1)
                 if np.mean(gain > 0.5) >= OVERTYPED_SHARE and np.median(gain) >= least:
