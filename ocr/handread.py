@@ -302,7 +302,7 @@ def lexicon_words(probs: np.ndarray, words: list[tuple[str, int, int, float]], a
     i = 0
     while i + 1 < len(out):
         (a, first, _, conf_a), (b, _, last, conf_b) = out[i], out[i + 1]
-        if a.isalpha() and b.isalpha() and b.islower() and lex.listed(a + b) and " " in lex.index:
+        if b.islower() and lex.listed(a + b) and " " in lex.index:  # listed: both of letters alone
             steps = lex.steps(first, last)
             scored = lex.best_word(steps, a + b)
             if scored is not None and scored[0] > lex.weighed(steps, [a, b]):

@@ -93,8 +93,10 @@ def isolate(gray: np.ndarray, labels: np.ndarray, members: tuple[int, ...], box:
     crop = gray[sl]
     kernel = np.ones((3, 3), np.uint8)
     own = cv2.dilate(np.isin(labels[sl], np.asarray(members)).astype(np.uint8), kernel) > 0  # anti-aliased edges
-    others = cv2.dilate(((labels[sl] > 0) & ~own).astype(np.uint8), kernel) > 0
     keep = own
+    if faint_below is None and not faint_joined:
+        return np.where(keep, crop, 255).astype(np.uint8), crop_box
+    others = cv2.dilate(((labels[sl] > 0) & ~own).astype(np.uint8), kernel) > 0
     if faint_below is not None:
         keep = keep | (~others & (crop < faint_below))
     if faint_joined and own.any() and not (own | others).all():
