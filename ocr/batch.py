@@ -279,7 +279,6 @@ _WORKER_PROCESS: Process | None = None  # set once per worker process by _init_w
 
 def _init_worker(process: Process) -> None:
     global _WORKER_PROCESS
-    os.environ["OMP_THREAD_LIMIT"] = "1"
     _WORKER_PROCESS = process
     if isinstance(process, TesseractProcess):
         try:

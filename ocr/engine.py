@@ -10,9 +10,6 @@ crop's pixels (``x1``/``y1`` exclusive), confidence 0..1, text in NFC.
 from __future__ import annotations
 
 import os
-
-os.environ["OMP_THREAD_LIMIT"] = "1"  # one thread per worker; parallelism comes from processes
-
 import re
 import unicodedata
 from pathlib import Path
@@ -32,6 +29,15 @@ PSM_SINGLE_LINE, PSM_SINGLE_BLOCK = 7, 6
 DEFAULT_LANG = "rus+Cyrillic"
 BACKENDS = ("tesserocr", "pytesseract")
 MIN_CONTRAST = 24  # gray levels between darkest and brightest pixel below which a crop is blank
+
+
+def _one_thread() -> None:
+    """One OpenMP thread for Tesseract: parallelism comes from processes, and
+    Tesseract's threads collapse throughput under parallel load. Set before
+    Tesseract is first loaded (OpenMP reads it then; forked workers inherit
+    it) and not on importing this module, which would bind every OpenMP
+    library of the process (torch in ``scripts/train_hand``) to one thread."""
+    os.environ["OMP_THREAD_LIMIT"] = "1"
 
 
 class Engine(Protocol):
@@ -217,6 +223,7 @@ class TesseractEngine:
                  backend: str | None = None, timeout: float | None = None) -> None:
         if backend not in (None, *BACKENDS):
             raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
+        _one_thread()
         self.lang = lang
         self.tessdata = Path(tessdata) if tessdata else find_tessdata(lang)
         self.timeout = timeout
@@ -278,6 +285,7 @@ class TesseractEngine:
 
 def check_available(lang: str = DEFAULT_LANG) -> None:
     """Raise :class:`~ocr.errors.EngineError` now, before a batch starts, if Tesseract cannot run."""
+    _one_thread()
     find_tessdata(lang)
     try:
         import tesserocr  # noqa: F401

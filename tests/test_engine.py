@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -38,8 +39,12 @@ def _text(words) -> str:
     return " ".join(w.text for w in words)
 
 
-def test_thread_limit_set_on_import() -> None:
-    assert os.environ["OMP_THREAD_LIMIT"] == "1"
+def test_thread_limit_set_by_the_engine_not_by_importing() -> None:
+    code = ("import os, ocr.recognize; print(os.environ.get('OMP_THREAD_LIMIT')); "
+            "from ocr.engine import TesseractEngine; TesseractEngine(); print(os.environ.get('OMP_THREAD_LIMIT'))")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["None", "1"]
 
 
 def test_find_tessdata_prefers_prefix_then_debian(tmp_path: Path, monkeypatch) -> None:
