@@ -60,6 +60,19 @@ def _stroke_across(gap: np.ndarray, *, max_run: float) -> bool:
     return float(np.median(longest)) <= max_run
 
 
+def _without_feet(mask: np.ndarray, base: int) -> np.ndarray:
+    """The row mask without the ink standing on the baseline: per column, the
+    run of ink up from the bottom row of the letters. A pen stroke through
+    the small letters crosses a gap clear of the baseline; the foot serifs
+    of heavy type, touching across a gap, rise from it."""
+    if not 0 < base <= mask.shape[0]:
+        return mask
+    rising = np.logical_and.accumulate(mask[base - 1::-1], axis=0)[::-1]
+    out = mask.copy()
+    out[:base] &= ~rising
+    return out
+
+
 OVERTYPE_EDGE = 0.5  # of the usual cell's ink: thinner cells at the ends of a dense run are no part of it
 
 
@@ -90,8 +103,10 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float, stamp
         for k in range(first, first + len(counts)):
             xb = int(round(row.phase + (k + 0.5) * pitch)) - b.x0
             windows.append((max(xb - half_window, 0), min(xb + half_window + 1, mask.shape[1])))
+        footless = _without_feet(mask, base)
         for (top, bottom), min_gaps in PEN_BANDS:
-            band = mask[int(max(base - top * ch, 0)):int(max(base - bottom * ch, 1))]
+            source = footless if bottom > 0 else mask  # strokes along the baseline touch the feet
+            band = source[int(max(base - top * ch, 0)):int(max(base - bottom * ch, 1))]
             gaps = [hi > lo and _stroke_across(band[:, lo:hi], max_run=STROKE_MAX_RUN * ch) for lo, hi in windows]
             for start, stop in runs(gaps):
                 if stop - start >= min_gaps:

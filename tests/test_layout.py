@@ -75,6 +75,21 @@ def test_pen_strike_high_or_low_through_a_long_word_is_found(height: float) -> N
     assert [s.row for s in layout.strikes if s.kind == "pen"] == [2]
 
 
+@pytest.mark.parametrize("lift, struck", [(0.0, False), (0.3, True)])
+def test_foot_serifs_touching_across_gaps_are_no_stroke_but_the_same_ink_lifted_is(
+        lift: float, struck: bool) -> None:
+    # heavy type whose feet touch across four gaps, as a pen line through the
+    # small letters would cross them; clear of the baseline it is one
+    clean = typed_page(lines=6)
+    row = analyze_layout(_binary(clean), dpi=DPI).rows[2]
+    bottom = int(row.baseline - 1 - lift * row.char_height)
+    page = clean.copy()
+    for k in range(1, 5):
+        cv2.rectangle(page, (_cell_x(k) - 6, int(bottom - 0.28 * row.char_height)), (_cell_x(k) + 6, bottom), 30, -1)
+    pens = [s.row for s in analyze_layout(_binary(page), dpi=DPI).strikes if s.kind == "pen"]
+    assert pens == ([2] if struck else [])
+
+
 def test_a_stroke_drifting_under_the_baseline_is_followed_to_its_end() -> None:
     # it crosses the small letters for four cells, then runs on under the
     # baseline to the end of the struck words: the strike covers them all
