@@ -525,9 +525,10 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     groups = [piece for g in group_handwriting(comps, strong[strong > 0], char_height=char_height)
               for piece in writing_blocks(comps, g, weak, darkness, char_height=char_height)]
     found: list[TypedRow | None] = [None] * len(groups)
-    if len(rows) >= 3:  # the page's grid and type size, from its long lines
-        grid = {"pitch": pitch, "phase": float(np.median([r.phase for r in rows])),
-                "char_height": float(np.median([r.char_height for r in rows]))}
+    if rows:  # the page's grid and type size, from its long lines (of one or two, the firmest)
+        long = rows if len(rows) >= 3 else [max(rows, key=lambda r: r.coherence)]
+        grid = {"pitch": pitch, "phase": float(np.median([r.phase for r in long])),
+                "char_height": float(np.median([r.char_height for r in long]))}
         found = [short_typed_row(comps, g, **grid) for g in groups]
     groups = [g for g, row in zip(groups, found) if row is None]
     short = [row for row in found if row is not None]

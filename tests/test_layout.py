@@ -221,10 +221,11 @@ def _with_short_line(page: np.ndarray, text: str, column: int, *, bold: int = 0)
     return np.asarray(img)
 
 
-def test_page_number_too_short_for_a_grid_of_its_own_is_a_typed_row() -> None:
-    page = _with_short_line(typed_page(lines=6, margin_in=1.0), "- 2 -", 28)
+@pytest.mark.parametrize("lines", [6, 1])  # a last page may hold one typed line besides its number
+def test_page_number_too_short_for_a_grid_of_its_own_is_a_typed_row(lines: int) -> None:
+    page = _with_short_line(typed_page(lines=lines, margin_in=1.0), "- 2 -", 28)
     layout = analyze_layout(_binary(page), dpi=DPI)
-    assert len(layout.rows) == 7
+    assert len(layout.rows) == lines + 1
     top = layout.rows[0]
     assert top.box.x0 == pytest.approx(_cell_x(28), abs=PITCH) and top.box.width < 5 * PITCH
     assert not layout.hand
