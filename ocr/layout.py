@@ -18,6 +18,8 @@ together (:func:`analyze_layout`).
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import cv2
 import numpy as np
 
@@ -25,6 +27,13 @@ from ocr.handblocks import classify_hand, faint_components, group_handwriting, r
 from ocr.layout_model import Components, Layout, TypedRow, coherence, components_of, off_grid
 from ocr.model import Box
 from ocr.strikes import find_strikes
+
+
+class StampFrame(NamedTuple):
+    """A stamp's border; ``joined`` when it is joined to typing it touches."""
+
+    box: Box
+    joined: bool
 
 def estimate_char_height(comps: Components, *, dpi: int) -> float:
     """Median height of glyph-sized components (capitals and ascender letters dominate)."""
@@ -405,22 +414,49 @@ STAMP_MIN_ENCLOSED = 0.5  # of its box, a stamp's frame encloses at least this (
 STAMP_ROUND_MIN = 8.0  # type heights: a frame this large both ways counts even when worn open (round stamps)
 
 
-def find_stamps(comps: Components, *, char_height: float, max_fill: float = 0.3) -> list[Box]:
+STAMP_MIN_LETTERS = 5  # a stamp has lettering; a punch hole or a stain ring has not
+
+
+def find_stamps(comps: Components, *, char_height: float, letters: np.ndarray | None = None,
+                max_fill: float = 0.3) -> list[StampFrame]:
     """Stamp borders: large, hollow components that enclose their box
     (rectangular frames or rings). Pen strokes joined across lines and
-    signature flourishes are as large and as hollow, but open."""
+    signature flourishes are as large and as hollow, but open. With
+    ``letters`` (a mask over the components), a frame must hold
+    :data:`STAMP_MIN_LETTERS` of them. A small frame over typing, joined to
+    its lettering and to the letters it touches, is no longer hollow and
+    holds its letters in its own ink, but its lines still run along three
+    sides of its box at least: ``joined``."""
     w, h = comps.widths.astype(float), comps.heights.astype(float)
     fill = comps.areas / np.maximum(w * h, 1.0)
-    frame = ((w >= 4 * char_height) & (w <= 30 * char_height) & (h >= 2.5 * char_height)
-             & (h <= 15 * char_height) & (fill <= max_fill))
-    frame[0] = False
+    sized = (w >= 4 * char_height) & (w <= 30 * char_height) & (h >= 2.5 * char_height) & (h <= 15 * char_height)
+    sized[0] = False
+    b = comps.boxes
     found = []
-    for label in np.flatnonzero(frame):
+    for label in np.flatnonzero(sized):
+        joined = fill[label] > max_fill
+        if joined and _framed_sides(comps, int(label), depth=int(0.25 * char_height)) < 3:
+            continue
         box = comps.box(int(label))
         large = min(box.width, box.height) >= STAMP_ROUND_MIN * char_height
-        if large or enclosed_share(comps, int(label), close=int(0.5 * char_height)) >= STAMP_MIN_ENCLOSED:
-            found.append(box)
+        if not large and enclosed_share(comps, int(label), close=int(0.5 * char_height)) < STAMP_MIN_ENCLOSED:
+            continue
+        if letters is not None and not joined:
+            inside = (b[:, 0] >= box.x0) & (b[:, 2] <= box.x1) & (b[:, 1] >= box.y0) & (b[:, 3] <= box.y1)
+            if (inside & letters).sum() < STAMP_MIN_LETTERS:
+                continue
+        found.append(StampFrame(box, bool(joined)))
     return found
+
+
+def _framed_sides(comps: Components, label: int, *, depth: int, min_cover: float = 0.9) -> int:
+    """On how many sides of its box a component runs along the edge
+    (inked within ``depth`` pixels of it for ``min_cover`` of its length)."""
+    x0, y0, x1, y1 = (int(v) for v in comps.boxes[label])
+    ink = comps.labels[y0:y1, x0:x1] == label
+    depth = max(depth, 1)
+    edges = (ink[:depth].any(axis=0), ink[-depth:].any(axis=0), ink[:, :depth].any(axis=1), ink[:, -depth:].any(axis=1))
+    return sum(float(edge.mean()) >= min_cover for edge in edges)
 
 
 def enclosed_share(comps: Components, label: int, *, close: int) -> float:
@@ -504,11 +540,10 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     letters[0] = False
     stamps, in_stamp = [], np.zeros(len(comps.areas), dtype=bool)
     b = comps.boxes
-    for s in find_stamps(comps, char_height=char_height):
-        inside = (b[:, 0] >= s.x0) & (b[:, 2] <= s.x1) & (b[:, 1] >= s.y0) & (b[:, 3] <= s.y1)
-        if (inside & letters).sum() >= 5:  # a stamp has lettering; a punch hole or a stain ring has not
-            stamps.append(s)
-            in_stamp |= inside
+    for s, joined in find_stamps(comps, char_height=char_height, letters=letters):
+        stamps.append(s)
+        if not joined:  # a frame joined to typing stays with it, to be read with its line
+            in_stamp |= (b[:, 0] >= s.x0) & (b[:, 2] <= s.x1) & (b[:, 1] >= s.y0) & (b[:, 3] <= s.y1)
     struck = find_struck_lines(comps, rows, pitch=pitch, exclude=in_stamp | in_rows)
     rows = sorted(rows + struck, key=lambda r: r.baseline)
     comps = split_touching(comps, rows, pitch=pitch, exclude=in_stamp | in_rows)  # struck lines' ink is cut too

@@ -86,8 +86,8 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float, stamp
     over each letter, and over the spaces between the words) leaves runs of
     cells denser than the page's usual cell; density alone also fires on
     bold capitals, so these are candidates (``Strike.density``) that
-    recognition confirms; cells under a stamp (``stamps``), dense with its
-    ink, are none.
+    recognition confirms. Under a stamp (``stamps``) neither counts: its
+    ink makes cells dense and its frame lines cross the gaps.
     """
     strikes: list[Strike] = []
     masks = [row_mask(comps, row) for row in rows]
@@ -103,6 +103,9 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float, stamp
         for k in range(first, first + len(counts)):
             xb = int(round(row.phase + (k + 0.5) * pitch)) - b.x0
             windows.append((max(xb - half_window, 0), min(xb + half_window + 1, mask.shape[1])))
+        over = [s for s in stamps if s.y0 < b.y1 and b.y0 < s.y1]
+        windows = [(lo, hi) if not any(s.x0 <= b.x0 + lo and b.x0 + hi <= s.x1 for s in over) else (0, 0)
+                   for lo, hi in windows]  # a stamp's frame lines crossing the gaps are no pen stroke
         footless = _without_feet(mask, base)
         for (top, bottom), min_gaps in PEN_BANDS:
             source = footless if bottom > 0 else mask  # strokes along the baseline touch the feet
@@ -124,7 +127,7 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float, stamp
         # space between), and a stamp's ink is dense too: the cells of both bound its runs
         centres = row.phase + (first + np.arange(len(counts))) * pitch
         taken = np.zeros(len(counts), dtype=bool)
-        for box in [s.box for s in strikes if s.row == index] + [s for s in stamps if s.y0 < b.y1 and b.y0 < s.y1]:
+        for box in [s.box for s in strikes if s.row == index] + over:
             taken |= (centres >= box.x0) & (centres <= box.x1)
         for start, stop in runs((counts > 0.05 * ch * pitch) & ~taken):
             while stop - start > 0 and counts[start] < OVERTYPE_EDGE * usual:

@@ -129,6 +129,22 @@ def test_dense_cells_under_a_stamp_are_no_over_typing() -> None:
                 if s.kind == "overtype" and s.row == 2]
 
 
+def test_a_small_stamp_joined_to_the_letters_it_touches_is_a_stamp_and_its_frame_no_strike() -> None:
+    """A one-line stamp pressed over a typed word ("Ким"): its lettering
+    and the word's letters run into its frame, so it is not hollow, and its
+    bottom line runs along the word's baseline as a pen stroke might."""
+    clean = typed_page(lines=6, spacing=2.5)
+    row = analyze_layout(_binary(clean), dpi=DPI).rows[0]
+    bottom = row.baseline - 1
+    box = (_cell_x(7) + 12, int(bottom - 2.8 * row.char_height), _cell_x(12) - 12, bottom)
+    img = Image.fromarray(cv2.rectangle(clean.copy(), box[:2], box[2:], 40, 6))
+    font = ImageFont.truetype(str(MONO), round(1.2 * row.char_height))
+    ImageDraw.Draw(img).text((box[0] + 6, box[1] + 2), "ЭКЗ N4", font=font, fill=40, stroke_width=3)
+    layout = analyze_layout(_binary(np.asarray(img)), dpi=DPI)
+    assert [(s.x0, s.x1) for s in layout.stamps] == [pytest.approx((box[0], box[2]), abs=8)]
+    assert not [s for s in layout.strikes if s.kind == "pen"]
+
+
 def test_insertion_above_a_line_is_anchored_to_that_line() -> None:
     page = typed_page(lines=6)
     gap_top = int(MARGIN + 3 * LINE - 0.55 * LINE)  # in the gap above row 3
@@ -274,7 +290,7 @@ def test_a_stamp_frame_encloses_its_box_but_pen_strokes_joined_across_lines_do_n
 
     stamps = find_stamps(comps, char_height=char_height)
 
-    assert len(stamps) == 1 and stamps[0].x0 < 60 and stamps[0].x1 > 440
+    assert len(stamps) == 1 and stamps[0].box.x0 < 60 and stamps[0].box.x1 > 440
     frame = int(comps.labels[50, 50])  # a pixel of the frame
     assert enclosed_share(comps, frame, close=10) > 0.9
     assert enclosed_share(comps, frame, close=0) < 0.1  # the break lets the outside in until it is closed
