@@ -43,11 +43,12 @@ def _overtyped_page(line: int, word: str, *, over: str = "х") -> np.ndarray:
 
 
 @pytest.mark.parametrize("line, word, over", [(6, "городов", "х"), (2, "выполнению", "х"), (4, "продукции", "-"),
-                                              (8, "за", "х")])
+                                              (8, "за", "х"), (4, "продукции", "/"), (6, "городов", "/")])
 def test_a_word_over_typed_is_found_and_read_from_the_pages_own_glyphs(tmp_path: Path, line: int, word: str,
                                                                        over: str) -> None:
     """Over-typing with х shows as dense ink; with hyphens it does not, and
-    is found by the page's hyphen laid over its letters."""
+    is found by the page's hyphen laid over its letters; the page types no
+    slash, and slash over-typing is found by one drawn."""
     image = _overtyped_page(line, word, over=over)
     with TesseractEngine() as engine:
         page = process_page(SourcePage(path=tmp_path / "p.png", index=0, image=image, dpi=DPI), engine=engine)
