@@ -116,7 +116,10 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float, stamp
                     struck[start:stop] = True
         crossings = [_crossings(mask[:, lo:hi], base=base, char_height=ch) if hi > lo else [] for lo, hi in windows]
         struck = _follow_strokes(crossings, struck)
-        for start, stop in runs(struck):
+        cell_columns = [(int(round(row.phase + (first + k) * pitch - pitch / 2)) - b.x0,
+                         int(round(row.phase + (first + k) * pitch + pitch / 2)) - b.x0) for k in range(len(counts))]
+        for start, stop in (piece for run in runs(struck)
+                            for piece in _split_at_new_strokes(run, crossings, mask, cell_columns, max_run=STROKE_MAX_RUN * ch)):
             x0 = int(row.phase + (first + start + 0.5) * pitch)
             x1 = int(row.phase + (first + stop - 0.5) * pitch)
             strikes += [Strike(row=index, box=Box(b.x0 + a, b.y0, b.x0 + z, b.y1), kind="pen")
@@ -195,6 +198,26 @@ def _follow_strokes(crossings: list[list[float]], struck: np.ndarray) -> np.ndar
         if struck[gaps].any() or (len(chain) >= FOLLOWED_MIN_GAPS and core >= FOLLOWED_MIN_CORE):
             struck[gaps[0]:gaps[-1] + 1] = True
     return struck
+
+
+def _split_at_new_strokes(run: tuple[int, int], crossings: list[list[float]], mask: np.ndarray,
+                          cells: list[tuple[int, int]], *, max_run: float) -> list[tuple[int, int]]:
+    """A struck run of gaps, split where one stroke ends and another begins
+    across the space between two words: the line crossing the gaps either
+    side of a blank cell steps up or down by more than STROKE_STEP. Each
+    piece keeps two gaps at least: a word's cell between them."""
+    start, stop = run
+    cuts = []
+    for k in range(start + 1, stop - 2):
+        before, after = crossings[k], crossings[k + 1]
+        if not before or not after or any(abs(x - y) <= STROKE_STEP for x in before for y in after):
+            continue
+        lo, hi = max(cells[k + 1][0], 0), min(cells[k + 1][1], mask.shape[1])
+        if hi > lo and _stroke_across(mask[:, lo:hi], max_run=max_run):  # a space, the line alone crossing it
+            if not cuts or k + 1 - cuts[-1] >= 2:
+                cuts.append(k + 1)
+    edges = [start] + cuts + [stop]
+    return [(edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
 
 
 STROKE_BREAK = 0.45  # of the pitch: blank columns this wide part two strokes (within a word letters stand closer)

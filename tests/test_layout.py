@@ -90,6 +90,19 @@ def test_foot_serifs_touching_across_gaps_are_no_stroke_but_the_same_ink_lifted_
     assert pens == ([2] if struck else [])
 
 
+def test_two_strokes_meeting_over_the_space_between_words_are_two_strikes() -> None:
+    # one high through "приступили к", one through the small letters of
+    # "выполнению"; over the space between they overlap, with no blank between
+    clean = typed_page(lines=6)
+    row = analyze_layout(_binary(clean), dpi=DPI).rows[2]
+    high, low = (int(row.baseline - h * row.char_height) for h in (0.8, 0.35))
+    page = cv2.line(clean.copy(), (_cell_x(0) - 6, high), (_cell_x(12) + 18, high), 35, 3)
+    page = cv2.line(page, (_cell_x(12) + 12, low), (_cell_x(23) + 6, low), 35, 3)
+    pens = [s for s in analyze_layout(_binary(page), dpi=DPI).strikes if s.kind == "pen"]
+    assert [s.row for s in pens] == [2, 2]
+    assert pens[0].box.x1 <= _cell_x(12) + PITCH / 2 <= pens[1].box.x0
+
+
 def test_a_stroke_drifting_under_the_baseline_is_followed_to_its_end() -> None:
     # it crosses the small letters for four cells, then runs on under the
     # baseline to the end of the struck words: the strike covers them all
