@@ -12,6 +12,7 @@ from ocr.model import Box
 
 
 WORD_SPACE = 1.3  # type heights: the widest space between two written words of one phrase
+STAIN_DARKNESS = 0.5  # of the darkest writing of a group: lighter ink beside it is a stain, not the same hand
 PENCIL_DARKNESS = 0.75  # of the typing's darkness: pencil and faint writing are lighter, pen ink darker
 
 
@@ -132,6 +133,11 @@ def writing_blocks(comps: Components, group: np.ndarray, weak: np.ndarray, darkn
     break up so, and the specks beside it are dust."""
     *ticks, writing = split_off_ticks(comps, group, char_height=char_height)
     blocks = [t for t in ticks if _substantial(comps, t, char_height)]
+    if not _substantial(comps, writing, char_height) and darkness is not None:
+        # pen writing joined to the pieces of a stain around it, far lighter than the pen
+        pen = writing[darkness[writing] >= STAIN_DARKNESS * np.percentile(darkness[writing], 90)]
+        if pen.size and float(np.median(darkness[pen])) >= PENCIL_DARKNESS:
+            writing = pen
     if not _substantial(comps, writing, char_height):
         return blocks
     if darkness is not None and float(np.median(darkness[writing])) < PENCIL_DARKNESS:
@@ -173,6 +179,7 @@ def faint_components(darkness: np.ndarray | None, count: int) -> np.ndarray:
     return faint
 
 
+MAX_HEIGHT = 8.0  # type heights: a block of writing stands no taller (a stain ring, a fold may)
 MAX_WIDTH = 60.0  # type heights: wider than this, only writing in many pieces is writing
 PIECE_WIDTH = 4.0  # type heights of a line per piece, at most, for such writing
 
@@ -189,4 +196,4 @@ def _substantial(comps: Components, members: np.ndarray, char_height: float) -> 
     long_line = box.width > MAX_WIDTH * char_height and letters.sum() * PIECE_WIDTH * char_height < box.width
     return (comps.areas[members].sum() >= 0.25 * char_height ** 2
             and max(box.width, box.height) >= 0.7 * char_height
-            and box.height <= 8 * char_height and not long_line)
+            and box.height <= MAX_HEIGHT * char_height and not long_line)

@@ -392,6 +392,21 @@ def test_pencil_broken_into_dots_by_the_binarization_stays_whole() -> None:
     assert insertions[0].box.x1 >= end - 10
 
 
+def test_pen_writing_that_touches_a_lighter_stain_ring_is_still_writing() -> None:
+    if HAND_FONT is None:
+        pytest.skip("handwriting fonts not installed (run scripts/setup)")
+    typed = typed_page(lines=6)
+    page = np.vstack([typed, np.full((700, typed.shape[1]), 255, np.uint8)])
+    top = typed.shape[0] + 80
+    page = _handwrite(page, "Карпова", _cell_x(10), top, 90)
+    written = np.flatnonzero((page[top - 20:] < 128).any(axis=0))
+    ring = cv2.ellipse(page.copy(), (int(written[-1]) + 270, top + 200), (250, 300), 0, 0, 360, 175, 5)
+    layout = analyze_layout(_binary(ring), dpi=DPI, gray=ring)
+    notes = [h for h in layout.hand if h.kind in ("signature", "margin_note")]
+    assert len(notes) == 1
+    assert notes[0].box.x0 == pytest.approx(written[0], abs=10) and notes[0].box.x1 == pytest.approx(written[-1], abs=10)
+
+
 def test_a_line_struck_through_whole_is_still_a_typed_line() -> None:
     clean = analyze_layout(_binary(typed_page(lines=6)), dpi=DPI)
     page = typed_page(lines=6).copy()
