@@ -36,6 +36,56 @@ def group_handwriting(comps: Components, labels: np.ndarray, *, char_height: flo
     return [labels[group_of == g] for g in np.unique(group_of)]
 
 
+# A note written up (or down) the margin, where there is no room across it:
+# its letters stand one above the other, each a narrow group of its own, a
+# small gap apart. Stacked, they make a block at least UPRIGHT_MIN_HEIGHT
+# tall and UPRIGHT_ASPECT times taller than wide.
+UPRIGHT_MAX_WIDTH = 2.5  # type heights: a turned letter is as wide as a written line is tall
+UPRIGHT_MIN_HEIGHT = 3.0
+UPRIGHT_ASPECT = 3.0
+
+
+def is_upright(box: Box, *, char_height: float) -> bool:
+    """Whether a block's shape is that of writing up or down the margin."""
+    return (box.height >= UPRIGHT_MIN_HEIGHT * char_height and box.height >= UPRIGHT_ASPECT * box.width
+            and box.width <= UPRIGHT_MAX_WIDTH * char_height)
+
+
+def stack_upright(comps: Components, groups: list[np.ndarray], *, char_height: float) -> list[np.ndarray]:
+    """``groups`` with the narrow ones stacked one above the other, a word
+    space apart at most and overlapping sideways, merged where the stack is
+    upright writing (:func:`is_upright`)."""
+    narrow = [i for i, g in enumerate(groups) if comps.enclosing(g).width <= UPRIGHT_MAX_WIDTH * char_height]
+    boxes = {i: comps.enclosing(groups[i]) for i in narrow}
+    owner = {i: i for i in narrow}
+
+    def root(i: int) -> int:
+        while owner[i] != i:
+            i = owner[i]
+        return i
+
+    reach = WORD_SPACE * char_height
+    for n, i in enumerate(narrow):
+        for j in narrow[n + 1:]:
+            a, b = boxes[i], boxes[j]
+            side = min(a.x1, b.x1) - max(a.x0, b.x0)
+            gap = max(a.y0, b.y0) - min(a.y1, b.y1)
+            if side >= 0.5 * min(a.width, b.width) and gap <= reach:
+                owner[root(j)] = root(i)
+    stacks: dict[int, list[int]] = {}
+    for i in narrow:
+        stacks.setdefault(root(i), []).append(i)
+    merged, taken = [], set()
+    for members in stacks.values():
+        if len(members) < 2:
+            continue
+        stack = np.concatenate([groups[i] for i in members])
+        if is_upright(comps.enclosing(stack), char_height=char_height):
+            merged.append(np.sort(stack))
+            taken.update(members)
+    return [g for i, g in enumerate(groups) if i not in taken] + merged
+
+
 TICK_MAX = 3.0  # type heights: a tick stands up to 2.6 tall and wide on the corpus
 
 
@@ -117,6 +167,8 @@ def classify_hand(comps: Components, members: np.ndarray, rows: list[TypedRow], 
     if members.size == 1 and is_tick_shape(comps.labels[box.y0:box.y1, box.x0:box.x1] == members[0],
                                            char_height=char_height):
         return HandBlock(box=box, members=own, kind="checkmark")
+    if is_upright(box, char_height=char_height):
+        return HandBlock(box=box, members=own, kind="margin_note", upright=True)
     kind: HandKind = "margin_note"
     if (box.height >= SIGNATURE_MIN_HEIGHT * char_height
             and members.size <= SIGNATURE_MAX_PIECES * box.width / char_height):
@@ -194,6 +246,7 @@ def _substantial(comps: Components, members: np.ndarray, char_height: float) -> 
     # 100 long, is slivers)
     letters = comps.heights[members] >= 0.7 * char_height
     long_line = box.width > MAX_WIDTH * char_height and letters.sum() * PIECE_WIDTH * char_height < box.width
+    across = box.width if members.size > 1 and is_upright(box, char_height=char_height) else box.height
     return (comps.areas[members].sum() >= 0.25 * char_height ** 2
             and max(box.width, box.height) >= 0.7 * char_height
-            and box.height <= MAX_HEIGHT * char_height and not long_line)
+            and across <= MAX_HEIGHT * char_height and not long_line)

@@ -18,12 +18,14 @@ together (:func:`analyze_layout`).
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import NamedTuple
 
 import cv2
 import numpy as np
 
-from ocr.handblocks import classify_hand, faint_components, group_handwriting, relative_darkness, writing_blocks
+from ocr.handblocks import (classify_hand, faint_components, group_handwriting, is_upright, relative_darkness,
+                            stack_upright, writing_blocks)
 from ocr.layout_model import Components, Layout, TypedRow, coherence, components_of, off_grid
 from ocr.model import Box
 from ocr.strikes import find_strikes
@@ -518,6 +520,39 @@ def drop_faint_rows(comps: Components, rows: list[TypedRow], gray: np.ndarray, *
     return [r for r, d in zip(rows, darkness) if d >= min_relative_darkness * typical]
 
 
+def _upright_writing(comps: Components, rows: list[TypedRow], char_height: float, pitch: float) -> np.ndarray:
+    """The components of writing up or down the margin beside the rows
+    (:func:`ocr.handblocks.stack_upright`), which the rows would take letter
+    by letter: loose ink, or glyph-sized pieces the rows took already, out
+    in the margin (left of where most lines start, right of where the long
+    ones end). Inside the column, the broken glyphs at the ends of lines one
+    under another stack so too: they stay."""
+    out = np.zeros(len(comps.areas), dtype=bool)
+    if not rows:
+        return out
+    left = float(np.median([r.box.x0 for r in rows])) - 0.5 * pitch
+    right = float(np.percentile([r.box.x1 for r in rows], 90)) + 0.5 * pitch
+    b = comps.boxes
+    margin = (b[:, 2] <= left) | (b[:, 0] >= right)
+    in_rows = np.zeros(len(comps.areas), dtype=bool)
+    for r in rows:
+        in_rows[list(r.members)] = True
+    candidates = np.flatnonzero((comps.areas >= 0.05 * char_height ** 2) & (~in_rows | margin))
+    for g in stack_upright(comps, group_handwriting(comps, candidates[candidates > 0], char_height=char_height),
+                           char_height=char_height):
+        if g.size > 1 and margin[g].all() and is_upright(comps.enclosing(g), char_height=char_height):
+            out[g] = True
+    return out
+
+
+def _without(comps: Components, row: TypedRow, drop: np.ndarray) -> TypedRow:
+    """``row`` without the members ``drop`` marks (none when that leaves it empty)."""
+    members = tuple(m for m in row.members if not drop[m])
+    if len(members) == len(row.members) or not members:
+        return row
+    return replace(row, members=members, box=comps.enclosing(members))
+
+
 def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = None) -> Layout:
     """Find typed rows, strikes in them, handwriting blocks and stamps.
 
@@ -548,7 +583,8 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     rows = sorted(rows + struck, key=lambda r: r.baseline)
     comps = split_touching(comps, rows, pitch=pitch, exclude=in_stamp | in_rows)  # struck lines' ink is cut too
     in_stamp = np.pad(in_stamp, (0, len(comps.areas) - len(in_stamp)))  # the cut-off pieces are no stamp
-    rows = attach_to_rows(comps, rows, pitch=pitch, exclude=in_stamp)
+    upright = _upright_writing(comps, rows, char_height, pitch)
+    rows = attach_to_rows(comps, [_without(comps, r, upright) for r in rows], pitch=pitch, exclude=in_stamp | upright)
 
     in_row = np.zeros(len(comps.areas), dtype=bool)
     for r in rows:
@@ -557,7 +593,9 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     loose = ~in_row & ~in_stamp
     weak = loose & ((comps.areas < max(0.05 * char_height ** 2, 4)) | faint_components(darkness, len(comps.areas)))
     strong = np.flatnonzero(loose & ~weak)
-    groups = [piece for g in group_handwriting(comps, strong[strong > 0], char_height=char_height)
+    grouped = stack_upright(comps, group_handwriting(comps, strong[strong > 0], char_height=char_height),
+                            char_height=char_height)
+    groups = [piece for g in grouped
               for piece in writing_blocks(comps, g, weak, darkness, char_height=char_height)]
     found: list[TypedRow | None] = [None] * len(groups)
     if rows:  # the page's grid and type size, from its long lines (of one or two, the firmest)

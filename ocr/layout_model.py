@@ -67,6 +67,7 @@ class HandBlock:
     kind: HandKind
     row: int | None = None  # for insertions: the typed row below
     caret_x: float | None = None  # for insertions: x of the caret marking the insertion point
+    upright: bool = False  # written up or down the margin, its lines turned a quarter from the typing's
 
 
 @dataclass(frozen=True)

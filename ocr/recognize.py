@@ -324,11 +324,37 @@ def hand_crop(gray: np.ndarray, layout: Layout, block: HandBlock, *, faint_joine
                    faint_joined=faint_joined)
 
 
+# Writing up the margin reads level turned clockwise, down it counter-clockwise.
+TURNS = (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE)
+
+
+def _unturned(box: Box, turn: int, shape: tuple[int, int], offset: Box) -> Box:
+    """A box in a crop of ``shape`` (h, w) turned by ``turn``, back in the
+    crop and moved by ``offset`` onto the page."""
+    h, w = shape
+    if turn == cv2.ROTATE_90_CLOCKWISE:  # the turned crop's (x, y) was the crop's (y, h - 1 - x)
+        b = Box(box.y0, h - box.x1, box.y1, h - box.x0)
+    else:  # counter-clockwise: (x, y) was (w - 1 - y, x)
+        b = Box(w - box.y1, box.x0, w - box.y0, box.x1)
+    return Box(b.x0 + offset.x0, b.y0 + offset.y0, b.x1 + offset.x0, b.y1 + offset.y0)
+
+
+def _read_upright(read, crop: np.ndarray, crop_box: Box) -> tuple[Word, ...]:
+    """The surer of the two readings of writing up or down the margin:
+    ``read(image)`` gives words with boxes in the turned crop."""
+    readings = [tuple(Word(w.text, _unturned(w.box, turn, crop.shape, crop_box), w.conf)
+                      for w in read(cv2.rotate(crop, turn))) for turn in TURNS]
+    return max(readings, key=lambda words: RowText(words).conf)
+
+
 def read_hand(engine: Engine, gray: np.ndarray, layout: Layout, block: HandBlock, *, dpi: int) -> RowText:
     """The words of a hand block as the engine's print model reads them."""
     crop, crop_box = hand_crop(gray, layout, block)
     # Handwriting has no pitch; its capitals are about as tall as the block's core.
-    char_height = min(block.box.height, 1.2 * layout.char_height)
+    char_height = min(block.box.width if block.upright else block.box.height, 1.2 * layout.char_height)
+    if block.upright:
+        return RowText(_read_upright(lambda image: _read(engine, image, char_height=char_height, dpi=dpi,
+                                                         offset=Box(0, 0, 0, 0), psm=HAND_PSM), crop, crop_box))
     return RowText(_read(engine, crop, char_height=char_height, dpi=dpi, offset=crop_box, psm=HAND_PSM))
 
 
@@ -342,5 +368,10 @@ def read_hand_with(model: HandModel, gray: np.ndarray, layout: Layout, block: Ha
     :func:`ocr.pipeline._read_hand`, reads the binarization's ink alone, or
     it finds writing in more specks."""
     crop, box = hand_crop(gray, layout, block, faint_joined=True)
-    return RowText(tuple(Word(w.text, Box(w.x0 + box.x0, w.y0 + box.y0, w.x1 + box.x0, w.y1 + box.y0), w.conf)
-                         for w in model.read(crop, lexicon=lexicon)), listed=lexicon)
+
+    def read(image: np.ndarray, offset: Box = Box(0, 0, 0, 0)) -> tuple[Word, ...]:
+        return tuple(Word(w.text, Box(w.x0 + offset.x0, w.y0 + offset.y0, w.x1 + offset.x0, w.y1 + offset.y0),
+                          w.conf) for w in model.read(image, lexicon=lexicon))
+
+    words = _read_upright(read, crop, box) if block.upright else read(crop, box)
+    return RowText(words, listed=lexicon)

@@ -407,6 +407,25 @@ def test_pen_writing_that_touches_a_lighter_stain_ring_is_still_writing() -> Non
     assert notes[0].box.x0 == pytest.approx(written[0], abs=10) and notes[0].box.x1 == pytest.approx(written[-1], abs=10)
 
 
+def test_a_note_written_up_the_margin_is_one_upright_note() -> None:
+    if HAND_FONT is None:
+        pytest.skip("handwriting fonts not installed (run scripts/setup)")
+    typed = typed_page(lines=10, margin_in=1.0)
+    word = _handwrite(np.full((90, 520), 255, np.uint8), "неоднократно", 5, 5, 60)
+    turned = cv2.rotate(word, cv2.ROTATE_90_COUNTERCLOCKWISE)  # reads from the bottom up
+    page = typed.copy()
+    y0 = int(MARGIN + 3 * LINE)
+    page[y0:y0 + turned.shape[0], 120:120 + turned.shape[1]] = np.minimum(
+        page[y0:y0 + turned.shape[0], 120:120 + turned.shape[1]], turned)
+    ink = np.argwhere(turned < 128)
+    layout = analyze_layout(_binary(page), dpi=DPI, gray=page)
+    upright = [h for h in layout.hand if h.upright]
+    assert len(upright) == 1 and upright[0].kind == "margin_note"
+    assert upright[0].box.y0 == pytest.approx(y0 + ink[:, 0].min(), abs=10)
+    assert upright[0].box.y1 == pytest.approx(y0 + ink[:, 0].max(), abs=10)
+    assert len(layout.rows) == 10 and all(r.box.x0 > 120 + turned.shape[1] for r in layout.rows)
+
+
 def test_a_line_struck_through_whole_is_still_a_typed_line() -> None:
     clean = analyze_layout(_binary(typed_page(lines=6)), dpi=DPI)
     page = typed_page(lines=6).copy()

@@ -1,10 +1,12 @@
 """Recognition helpers that use the typewriter grid: spaces Tesseract left out."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
+import pytest
 
 from ocr.model import Box, Word
-from ocr.recognize import (NOT_ON_A_TYPEWRITER, _inked_cells, isolate, restore_capitals, split_at_blank_cells,
+from ocr.recognize import (NOT_ON_A_TYPEWRITER, TURNS, _unturned, _inked_cells, isolate, restore_capitals, split_at_blank_cells,
                            trim_specks)
 
 PITCH, PHASE = 20.0, 10.0  # cell k is centred at x = 10 + 20 k
@@ -134,3 +136,13 @@ def test_a_hand_crop_does_not_grow_into_the_stain_its_ink_lies_in() -> None:
     gray[8:11, 30:36], labels[8:11, 30:36] = 200, 1  # a speck the binarization kept in it
     crop, _ = isolate(gray, labels, (1,), Box(0, 0, 80, 20), pad=0, faint_joined=True)
     assert (crop[:, :25] == 255).all() and (crop[:, 41:] == 255).all()
+
+
+@pytest.mark.parametrize("turn", TURNS)
+def test_a_box_in_a_turned_crop_maps_back_onto_the_crop(turn: int) -> None:
+    crop = np.full((40, 90), 255, np.uint8)
+    crop[5:12, 60:80] = 0  # a mark off every axis of symmetry
+    turned = cv2.rotate(crop, turn)
+    ys, xs = np.nonzero(turned < 128)
+    found = Box(int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    assert _unturned(found, turn, crop.shape, Box(100, 200, 190, 240)) == Box(160, 205, 180, 212)
