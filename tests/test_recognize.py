@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from ocr.model import Box, Word
-from ocr.recognize import (NOT_ON_A_TYPEWRITER, TURNS, _unturned, _inked_cells, isolate, restore_capitals, split_at_blank_cells,
-                           trim_specks)
+from ocr.recognize import (NOT_ON_A_TYPEWRITER, TURNS, _inked_cells, _unturned, isolate, restore_capitals,
+                           split_at_blank_cells, trim_specks)
 
 PITCH, PHASE = 20.0, 10.0  # cell k is centred at x = 10 + 20 k
 
