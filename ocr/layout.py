@@ -37,6 +37,7 @@ class StampFrame(NamedTuple):
     box: Box
     joined: bool
 
+
 def estimate_char_height(comps: Components, *, dpi: int) -> float:
     """Median height of glyph-sized components (capitals and ascender letters dominate)."""
     prior = dpi * 0.1  # about 2.5 mm: typewriter capitals at 10-12 cpi

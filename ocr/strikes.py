@@ -116,10 +116,11 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float, stamp
                     struck[start:stop] = True
         crossings = [_crossings(mask[:, lo:hi], base=base, char_height=ch) if hi > lo else [] for lo, hi in windows]
         struck = _follow_strokes(crossings, struck)
-        cell_columns = [(int(round(row.phase + (first + k) * pitch - pitch / 2)) - b.x0,
-                         int(round(row.phase + (first + k) * pitch + pitch / 2)) - b.x0) for k in range(len(counts))]
-        for start, stop in (piece for run in runs(struck)
-                            for piece in _split_at_new_strokes(run, crossings, mask, cell_columns, max_run=STROKE_MAX_RUN * ch)):
+        mids = [row.phase + (first + k) * pitch - b.x0 for k in range(len(counts))]
+        cell_columns = [(int(round(c - pitch / 2)), int(round(c + pitch / 2))) for c in mids]
+        pieces = [piece for run in runs(struck)
+                  for piece in _split_at_new_strokes(run, crossings, mask, cell_columns, max_run=STROKE_MAX_RUN * ch)]
+        for start, stop in pieces:
             x0 = int(row.phase + (first + start + 0.5) * pitch)
             x1 = int(row.phase + (first + stop - 0.5) * pitch)
             strikes += [Strike(row=index, box=Box(b.x0 + a, b.y0, b.x0 + z, b.y1), kind="pen")
