@@ -26,7 +26,7 @@ import numpy as np
 
 from ocr.handblocks import (classify_hand, faint_components, group_handwriting, is_upright, relative_darkness,
                             stack_upright, writing_blocks)
-from ocr.layout_model import Components, Layout, TypedRow, coherence, components_of, off_grid
+from ocr.layout_model import Components, HandBlock, Layout, TypedRow, coherence, components_of, off_grid
 from ocr.model import Box
 from ocr.strikes import find_strikes
 
@@ -554,6 +554,27 @@ def _without(comps: Components, row: TypedRow, drop: np.ndarray) -> TypedRow:
     return replace(row, members=members, box=comps.enclosing(members))
 
 
+def _merge_overlapping_insertions(comps: Components, hand: list[HandBlock]) -> list[HandBlock]:
+    """Insertions over one row whose boxes overlap, as one: the faint start
+    of a pencil word that the binarization parted from the rest of it."""
+    hand = list(hand)
+    merged = True
+    while merged:
+        merged = False
+        for i, a in enumerate(hand):
+            for j in range(i + 1, len(hand)):
+                b = hand[j]
+                if a.kind == b.kind == "insertion" and a.row == b.row and a.box.intersection(b.box) > 0:
+                    members = tuple(sorted(set(a.members) | set(b.members)))
+                    hand[i] = replace(a, members=members, box=comps.enclosing(members))
+                    del hand[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return hand
+
+
 def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = None) -> Layout:
     """Find typed rows, strikes in them, handwriting blocks and stamps.
 
@@ -612,7 +633,8 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     if rows:
         column = Box(int(np.percentile([r.box.x0 for r in rows], 10)), rows[0].box.y0,
                      int(np.percentile([r.box.x1 for r in rows], 90)), rows[-1].box.y1)
-    hand = [classify_hand(comps, g, rows, column=column, char_height=char_height) for g in groups]
+    hand = _merge_overlapping_insertions(
+        comps, [classify_hand(comps, g, rows, column=column, char_height=char_height) for g in groups])
     hand.sort(key=lambda h: (h.box.y0, h.box.x0))
     measures = {"char_height_px": round(char_height, 1), "pitch_px": round(pitch, 2),
                 "cpi": round(dpi / pitch, 2), "typed_rows": len(rows), "short_typed_rows": len(short),

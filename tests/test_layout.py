@@ -1,6 +1,7 @@
 """Layout analysis on small rendered pages with known geometry."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -8,9 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr.layout import TYPED_TOP, _height_modes, analyze_layout, enclosed_share, find_stamps, typed_part
+from ocr.layout import (TYPED_TOP, _height_modes, _merge_overlapping_insertions, analyze_layout, enclosed_share,
+                        find_stamps, typed_part)
 from ocr.handblocks import writing_blocks
-from ocr.layout_model import TypedRow, components_of
+from ocr.layout_model import HandBlock, TypedRow, components_of
 from ocr.model import Box
 from ocr.preprocess import binarize
 from ocr.strikes import _stroke_across, find_strikes
@@ -492,3 +494,21 @@ def test_rows_taken_out_of_a_layout_leave_strikes_and_insertions_on_the_right_ro
     assert out.strikes == (Strike(row=1, box=Box(0, 200, 90, 230), kind="pen"),)
     assert [(h.kind, h.row) for h in out.hand] == [("margin_note", None), ("insertion", 1), ("margin_note", None)]
     assert out.hand[2] is written
+
+
+def test_insertions_over_one_row_whose_boxes_overlap_are_one_and_others_stay_apart() -> None:
+    ink = np.zeros((100, 400), np.uint8)
+    ink[40:50, 20:35] = 1  # the faint start of a word, parted from the rest
+    ink[52:60, 30:45] = 1
+    ink[30:60, 45:120] = 1
+    ink[30:60, 200:260] = 1  # an insertion over the next row, and a note, both overlapping the word
+    comps = components_of(ink)
+    start, rest, other = (int(comps.labels[y, x]) for y, x in ((45, 25), (55, 100), (40, 230)))
+    assert len({start, rest, other}) == 3  # the start touches the rest only in its box, not in its ink
+    blocks = [HandBlock(box=comps.box(k), members=(k,), kind="insertion", row=0) for k in (start, rest)]
+    blocks.append(HandBlock(box=Box(20, 30, 260, 60), members=(other,), kind="insertion", row=1))
+    blocks.append(HandBlock(box=Box(20, 30, 260, 60), members=(other,), kind="margin_note"))
+    merged = _merge_overlapping_insertions(comps, blocks)
+    assert sorted(len(b.members) for b in merged) == [1, 1, 2]
+    joined = next(b for b in merged if len(b.members) == 2)
+    assert (joined.box.x0, joined.box.x1) == (20, 120)
