@@ -24,8 +24,8 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from ocr.handblocks import (classify_hand, faint_components, group_handwriting, is_upright, relative_darkness,
-                            stack_upright, writing_blocks)
+from ocr.handblocks import (classify_hand, faint_components, group_handwriting, relative_darkness, stack_upright,
+                            writing_blocks)
 from ocr.layout_model import Components, HandBlock, Layout, TypedRow, coherence, components_of, off_grid
 from ocr.model import Box
 from ocr.strikes import find_strikes
@@ -521,29 +521,23 @@ def drop_faint_rows(comps: Components, rows: list[TypedRow], gray: np.ndarray, *
     return [r for r, d in zip(rows, darkness) if d >= min_relative_darkness * typical]
 
 
-def _upright_writing(comps: Components, rows: list[TypedRow], char_height: float, pitch: float) -> np.ndarray:
-    """The components of writing up or down the margin beside the rows
-    (:func:`ocr.handblocks.stack_upright`), which the rows would take letter
-    by letter: loose ink, or glyph-sized pieces the rows took already, out
-    in the margin (left of where most lines start, right of where the long
-    ones end). Inside the column, the broken glyphs at the ends of lines one
-    under another stack so too: they stay."""
-    out = np.zeros(len(comps.areas), dtype=bool)
+def _upright_writing(comps: Components, rows: list[TypedRow], char_height: float, pitch: float
+                     ) -> list[np.ndarray]:
+    """Writing up or down the margin beside the rows, each as the labels of
+    its pieces (:func:`ocr.handblocks.stack_upright`), which the rows would
+    take letter by letter: the ink out in the margin (left of where most
+    lines start, right of where the long ones end), loose or taken by a row
+    already. Inside the column, the broken glyphs at the ends of lines one
+    under another stack so too: they are no candidates."""
     if not rows:
-        return out
+        return []
     left = float(np.median([r.box.x0 for r in rows])) - 0.5 * pitch
     right = float(np.percentile([r.box.x1 for r in rows], 90)) + 0.5 * pitch
     b = comps.boxes
     margin = (b[:, 2] <= left) | (b[:, 0] >= right)
-    in_rows = np.zeros(len(comps.areas), dtype=bool)
-    for r in rows:
-        in_rows[list(r.members)] = True
-    candidates = np.flatnonzero((comps.areas >= 0.05 * char_height ** 2) & (~in_rows | margin))
-    for g in stack_upright(comps, group_handwriting(comps, candidates[candidates > 0], char_height=char_height),
-                           char_height=char_height):
-        if g.size > 1 and margin[g].all() and is_upright(comps.enclosing(g), char_height=char_height):
-            out[g] = True
-    return out
+    candidates = np.flatnonzero((comps.areas >= 0.05 * char_height ** 2) & margin)
+    stacked = stack_upright(comps, [np.array([c]) for c in candidates if c > 0], char_height=char_height)
+    return [g for g in stacked if g.size > 1]
 
 
 def _without(comps: Components, row: TypedRow, drop: np.ndarray) -> TypedRow:
@@ -605,7 +599,10 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     rows = sorted(rows + struck, key=lambda r: r.baseline)
     comps = split_touching(comps, rows, pitch=pitch, exclude=in_stamp | in_rows)  # struck lines' ink is cut too
     in_stamp = np.pad(in_stamp, (0, len(comps.areas) - len(in_stamp)))  # the cut-off pieces are no stamp
-    upright = _upright_writing(comps, rows, char_height, pitch)
+    uprights = _upright_writing(comps, rows, char_height, pitch)
+    upright = np.zeros(len(comps.areas), dtype=bool)
+    for g in uprights:
+        upright[g] = True
     rows = attach_to_rows(comps, [_without(comps, r, upright) for r in rows], pitch=pitch, exclude=in_stamp | upright)
 
     in_row = np.zeros(len(comps.areas), dtype=bool)
@@ -614,9 +611,9 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     darkness = relative_darkness(comps, gray, rows)
     loose = ~in_row & ~in_stamp
     weak = loose & ((comps.areas < max(0.05 * char_height ** 2, 4)) | faint_components(darkness, len(comps.areas)))
-    strong = np.flatnonzero(loose & ~weak)
-    grouped = stack_upright(comps, group_handwriting(comps, strong[strong > 0], char_height=char_height),
-                            char_height=char_height)
+    strong = np.flatnonzero(loose & ~weak & ~upright)
+    grouped = group_handwriting(comps, strong[strong > 0], char_height=char_height)
+    grouped += [g[~weak[g]] for g in uprights if (~weak[g]).any()]
     groups = [piece for g in grouped
               for piece in writing_blocks(comps, g, weak, darkness, char_height=char_height)]
     found: list[TypedRow | None] = [None] * len(groups)

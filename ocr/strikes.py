@@ -116,8 +116,8 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float, stamp
                     struck[start:stop] = True
         crossings = [_crossings(mask[:, lo:hi], base=base, char_height=ch) if hi > lo else [] for lo, hi in windows]
         struck = _follow_strokes(crossings, struck)
-        mids = [row.phase + (first + k) * pitch - b.x0 for k in range(len(counts))]
-        cell_columns = [(int(round(c - pitch / 2)), int(round(c + pitch / 2))) for c in mids]
+        centres = row.phase + (first + np.arange(len(counts))) * pitch
+        cell_columns = [(int(round(c - pitch / 2)) - b.x0, int(round(c + pitch / 2)) - b.x0) for c in centres]
         pieces = [piece for run in runs(struck)
                   for piece in _split_at_new_strokes(run, crossings, mask, cell_columns, max_run=STROKE_MAX_RUN * ch)]
         for start, stop in pieces:
@@ -129,7 +129,6 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float, stamp
             continue
         # over-typing runs on to the words struck by pen beside it (through the
         # space between), and a stamp's ink is dense too: the cells of both bound its runs
-        centres = row.phase + (first + np.arange(len(counts))) * pitch
         taken = np.zeros(len(counts), dtype=bool)
         for box in [s.box for s in strikes if s.row == index] + over:
             taken |= (centres >= box.x0) & (centres <= box.x1)
