@@ -91,36 +91,59 @@ TICK_MAX = 3.0  # type heights: a tick stands up to 2.6 tall and wide on the cor
 
 def is_tick_shape(mask: np.ndarray, *, char_height: float) -> bool:
     """A tick ✓: one thin stroke about a character or two high, its lowest point
-    left of centre and its long right arm reaching the top."""
+    one point left of centre, its short left arm rising from it (not a tail
+    hanging down to the left, as in a written ``у``) and its long right arm
+    reaching the top."""
     h, w = mask.shape
     if not (0.8 * char_height <= h <= TICK_MAX * char_height and 0.5 * char_height <= w <= TICK_MAX * char_height):
         return False
     if mask.mean() > 0.3:
         return False  # a blot or a speck cluster, not a pen stroke
     ys, xs = np.nonzero(mask)
-    bottom_x = xs[ys >= h - max(h // 6, 1)].mean()
+    bottom = xs[ys >= h - max(h // 6, 1)]
+    one_point = bottom.max() - bottom.min() <= 0.4 * w  # the two feet of a written и are apart
+    left_arm_up = ys[xs <= xs.min() + max(w // 12, 1)].max() < 0.85 * h
     top_right = mask[: max(h // 4, 1), w // 2:].any()
-    return bottom_x < 0.6 * w and bool(top_right)
+    return bottom.mean() < 0.6 * w and one_point and left_arm_up and bool(top_right)
 
 
-TICK_CLEARANCE = 0.3  # type heights of white between a tick and the writing beside it
+TICK_CLEARANCE = 0.2  # type heights of white between a tick and the writing beside it (0.26 seen)
 TICK_LINE_HEIGHT = 1.2  # the written line a tick marks stands at most this much taller than the tick
+TICK_MAX_PIECES = 2  # binarization breaks a thin tick where its long arm leaves the bottom
+
+
+def is_tick(comps: Components, members: np.ndarray, *, char_height: float) -> bool:
+    """Whether ``members`` (one component or the few a tick broke into) make a tick."""
+    if not 0 < members.size <= TICK_MAX_PIECES:
+        return False
+    box = comps.enclosing(members)
+    mask = np.isin(comps.labels[box.y0:box.y1, box.x0:box.x1], members)
+    return is_tick_shape(mask, char_height=char_height)
 
 
 def split_off_ticks(comps: Components, members: np.ndarray, *, char_height: float) -> list[np.ndarray]:
-    """A group of handwriting, with a tick before it that stands clear of
-    the writing taken out as a group of its own (an editor ticks a note
-    off: ``✓ Разослано по дорогам``): the tick, if any, then the rest."""
+    """A group of handwriting, with a tick before or after it that stands
+    clear of the writing taken out as a group of its own (an editor ticks a
+    note off: ``✓ Разослано по дорогам``, ``неоднократно ✓``): the tick, if
+    any, then the rest."""
     if members.size < 2:
         return [members]
-    order = members[np.argsort(comps.boxes[members, 0], kind="stable")]
-    tick, rest = order[0], order[1:]
-    x0, y0, x1, y1 = (int(v) for v in comps.boxes[tick])
-    line = comps.enclosing(rest)
-    if (line.x0 - x1 >= TICK_CLEARANCE * char_height
-            and line.height <= TICK_LINE_HEIGHT * (y1 - y0)  # a signature's strokes make a taller whole
-            and is_tick_shape(comps.labels[y0:y1, x0:x1] == tick, char_height=char_height)):
-        return [np.asarray([tick]), np.sort(rest)]
+    by_start = members[np.argsort(comps.boxes[members, 0], kind="stable")]
+    by_end = members[np.argsort(-comps.boxes[members, 2], kind="stable")]
+    for pieces in range(1, min(TICK_MAX_PIECES, members.size - 1) + 1):
+        for order, before in ((by_start, True), (by_end, False)):
+            tick, rest = order[:pieces], order[pieces:]
+            mark = comps.enclosing(tick)
+            # the written line beside the tick (a note of two lines has a second below it)
+            level = (comps.boxes[rest, 1] < mark.y1) & (comps.boxes[rest, 3] > mark.y0)
+            if not level.any():
+                continue
+            line = comps.enclosing(rest[level])
+            clear = line.x0 - mark.x1 if before else mark.x0 - line.x1
+            if (clear >= TICK_CLEARANCE * char_height
+                    and line.height <= TICK_LINE_HEIGHT * mark.height  # a signature's strokes make a taller whole
+                    and is_tick(comps, tick, char_height=char_height)):
+                return [np.sort(tick), np.sort(rest)]
     return [members]
 
 
@@ -164,8 +187,7 @@ def classify_hand(comps: Components, members: np.ndarray, rows: list[TypedRow], 
             paragraph = box.height >= NOTE_LINES_HEIGHT * char_height and box.width >= NOTE_LINES_WIDTH * char_height
             if starts_above and close_above and over_row and not paragraph:
                 return HandBlock(box=box, members=own, kind="insertion", row=i)
-    if members.size == 1 and is_tick_shape(comps.labels[box.y0:box.y1, box.x0:box.x1] == members[0],
-                                           char_height=char_height):
+    if is_tick(comps, members, char_height=char_height):
         return HandBlock(box=box, members=own, kind="checkmark")
     if is_upright(box, char_height=char_height):
         return HandBlock(box=box, members=own, kind="margin_note", upright=True)

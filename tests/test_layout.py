@@ -48,6 +48,10 @@ def _handwrite(page: np.ndarray, text: str, x: int, y: int, size: int) -> np.nda
     return np.asarray(img)
 
 
+def _text_width(text: str, size: int) -> float:
+    return ImageFont.truetype(str(HAND_FONT), size).getlength(text) if HAND_FONT is not None else 0.0
+
+
 def test_typed_rows_and_pitch_are_found() -> None:
     layout = analyze_layout(_binary(typed_page(lines=8)), dpi=DPI)
     assert len(layout.rows) == 8
@@ -230,6 +234,30 @@ def test_tick_shape() -> None:
     assert not is_tick_shape(tick[:, ::-1] > 0, char_height=25)  # mirrored: the long arm on the left
     assert not is_tick_shape(tick > 0, char_height=80)  # far smaller than the writing: dust
     assert is_tick_shape(cv2.resize(tick, (51, 54)) > 0, char_height=21)  # a large tick, 2.6 type heights
+    tail = np.zeros((40, 34), np.uint8)  # a written у: its tail hangs down to the left
+    cv2.polylines(tail, [np.array([[2, 37], [14, 20], [31, 2]])], False, 1, 3)
+    cv2.polylines(tail, [np.array([[4, 4], [14, 20]])], False, 1, 3)
+    assert not is_tick_shape(tail > 0, char_height=25)
+    feet = np.zeros((30, 30), np.uint8)  # a written и: two feet apart
+    cv2.polylines(feet, [np.array([[3, 2], [3, 27], [26, 2], [26, 27]])], False, 1, 3)
+    assert not is_tick_shape(feet > 0, char_height=25)
+
+
+def _tick(page: np.ndarray, x: int, y: int, *, broken: bool = False) -> np.ndarray:
+    """A pen tick 2.6 type heights tall, its top left corner at (x, y); ``broken``: the long
+    arm parted from the bottom, as binarization parts a thin stroke."""
+    page = page.copy()
+    cv2.polylines(page, [np.array([[x, y + 24], [x + 12, y + 42], [x + 42, y]])], False, 30, 4)
+    if broken:
+        cv2.line(page, (x + 17, y + 30), (x + 21, y + 38), 255, 5)
+    return page
+
+
+def test_a_tick_broken_in_two_is_a_tick() -> None:
+    page = _tick(np.full((300, 600), 255, np.uint8), 250, 120, broken=True)
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    assert [h.kind for h in layout.hand] == ["checkmark"]
+    assert len(layout.hand[0].members) == 2
 
 
 def test_a_tick_beside_a_note_is_a_tick_of_its_own() -> None:
@@ -241,6 +269,19 @@ def test_a_tick_beside_a_note_is_a_tick_of_its_own() -> None:
     assert kinds == ["checkmark", "margin_note"]
     tick = next(h for h in layout.hand if h.kind == "checkmark")
     assert tick.box.x1 <= 146
+
+
+def test_a_tick_after_a_note_and_before_a_note_of_two_lines_are_ticks_of_their_own() -> None:
+    page = np.full((700, 1400), 255, np.uint8)
+    page = _handwrite(page, "неоднократно", 100, 190, 44)
+    page = _tick(page, 100 + int(_text_width("неоднократно", 44)) + 20, 190, broken=True)
+    page = _tick(page, 100, 400)
+    page = _handwrite(page, "Разослано по дорогам", 160, 390, 44)
+    page = _handwrite(page, "20 окт 1958 г.", 160, 450, 44)  # a second line under the first
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    assert sorted(h.kind for h in layout.hand) == ["checkmark", "checkmark", "margin_note", "margin_note"]
+    first, second = sorted((h for h in layout.hand if h.kind == "checkmark"), key=lambda h: h.box.y0)
+    assert first.box.x0 >= 100 + _text_width("неоднократно", 44) and second.box.x1 <= 146
 
 
 def _with_short_line(page: np.ndarray, text: str, column: int, *, bold: int = 0) -> np.ndarray:
