@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ocr.layout import (TYPED_TOP, _height_modes, _merge_overlapping_insertions, analyze_layout, enclosed_share,
                         find_stamps, typed_part)
 from ocr.handblocks import writing_blocks
-from ocr.layout_model import HandBlock, TypedRow, components_of
+from ocr.layout_model import Components, HandBlock, TypedRow, components_of
 from ocr.model import Box
 from ocr.preprocess import binarize
 from ocr.strikes import _stroke_across, find_strikes
@@ -301,6 +301,26 @@ def test_page_number_too_short_for_a_grid_of_its_own_is_a_typed_row(lines: int) 
     top = layout.rows[0]
     assert top.box.x0 == pytest.approx(_cell_x(28), abs=PITCH) and top.box.width < 5 * PITCH
     assert not layout.hand
+
+
+def test_a_short_typed_line_stays_typed_when_heavy_ink_spreads_its_letters_past_their_cells() -> None:
+    from ocr.layout import short_typed_row
+
+    pitch, phase, char_height = 25.0, 0.0, 23.0
+
+    def fragment(first_width: int) -> Components:
+        """'ра.' at the end of a hyphenated word, on a grid of 25 px cells."""
+        ink = np.zeros((80, 200), np.uint8)
+        for centre, width in ((50, first_width), (75, 18)):
+            x0 = int(centre - width / 2)
+            cv2.rectangle(ink, (x0, 30), (x0 + width - 1, 30 + int(char_height) - 1), 255, -1)
+        cv2.circle(ink, (100, 50), 3, 255, -1)  # the full stop
+        return components_of(ink)
+
+    members = np.arange(1, 4)
+    row = short_typed_row(fragment(27), members, pitch=pitch, phase=phase, char_height=char_height)
+    assert row is not None and row.box.x0 == 36  # 'р' 1.08 cells wide
+    assert short_typed_row(fragment(31), members, pitch=pitch, phase=phase, char_height=char_height) is None
 
 
 def test_short_handwriting_off_the_grid_stays_handwriting() -> None:
