@@ -240,10 +240,20 @@ ABOVE_CAPS = 1.0
 ACCENT_MAX = 0.65
 
 
+# A letter written just under a typed line hangs from its baseline further
+# down than any descender goes: it is writing, though its middle lies in
+# the line's band.
+HANG_TOP = 0.3     # type heights above the baseline its top is at most
+HANG_FOOT = 0.6    # and below it its foot at least (descenders reach 0.35)
+HANG_WIDTH = 1.5   # cells: no wider than a letter (a wavy stroke along the baseline is longer)
+HANG_ASPECT = 2.5  # and no more times taller than wide (a scanner's streak down the page is)
+
+
 def attach_to_rows(comps: Components, rows: list[TypedRow], *, pitch: float,
                    exclude: np.ndarray) -> list[TypedRow]:
     """Give each typed row every component centred in its band: punctuation,
-    broken or merged glyphs and pen strokes through the words."""
+    broken or merged glyphs and pen strokes through the words; not a letter
+    written hanging from its baseline (:data:`HANG_FOOT`)."""
     if not rows:
         return rows
     yc = (comps.boxes[:, 1] + comps.boxes[:, 3]) / 2
@@ -255,7 +265,10 @@ def attach_to_rows(comps: Components, rows: list[TypedRow], *, pitch: float,
         cap = row.baseline - ABOVE_CAPS * row.char_height
         bottom = row.baseline + 0.45 * row.char_height
         accent = (h <= ACCENT_MAX * row.char_height) & (comps.widths <= pitch)
-        band = ((yc >= top) & (yc <= bottom) & (h <= 2.2 * row.char_height) & ((yc >= cap) | accent)
+        hanging = ((comps.boxes[:, 1] >= row.baseline - HANG_TOP * row.char_height)
+                   & (comps.boxes[:, 3] >= row.baseline + HANG_FOOT * row.char_height)
+                   & (comps.widths <= HANG_WIDTH * pitch) & (h <= HANG_ASPECT * comps.widths))
+        band = ((yc >= top) & (yc <= bottom) & (h <= 2.2 * row.char_height) & ((yc >= cap) | accent) & ~hanging
                 & (comps.boxes[:, 0] >= left - 1.5 * pitch) & (comps.boxes[:, 2] <= right + 1.5 * pitch)
                 & ~exclude)
         band[0] = False

@@ -185,6 +185,18 @@ def test_insertion_reaching_down_into_its_line_is_anchored_to_that_line() -> Non
     assert insertions[0].box.y1 > layout.rows[3].box.y0  # it does reach into the line
 
 
+def test_insertion_hanging_from_the_line_above_is_not_taken_into_that_line() -> None:
+    plain = analyze_layout(_binary(typed_page(lines=6)), dpi=DPI)
+    # written high in the gap: the tops of its letters touch the baseline of row 2
+    page = _handwrite(typed_page(lines=6), "и мы предлагаем", _cell_x(20), plain.rows[2].baseline - 17, 34)
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    assert [r.box for r in layout.rows] == [r.box for r in plain.rows]
+    insertions = [h for h in layout.hand if h.kind == "insertion"]
+    assert len(insertions) == 1 and insertions[0].row == 3
+    assert insertions[0].box.x0 <= _cell_x(20) + 5
+    assert insertions[0].box.width >= 0.9 * _text_width("и мы предлагаем", 34)
+
+
 def test_writing_below_the_text_is_a_note_not_an_insertion() -> None:
     page = np.pad(typed_page(lines=4), ((0, 300), (0, 0)), constant_values=255)
     page = _handwrite(page, "В архив. Иванов", _cell_x(25), int(MARGIN + 4 * LINE + 120), 44)
