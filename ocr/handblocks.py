@@ -14,6 +14,7 @@ from ocr.model import Box
 WORD_SPACE = 1.3  # type heights: the widest space between two written words of one phrase
 STAIN_DARKNESS = 0.5  # of the darkest writing of a group: lighter ink beside it is a stain, not the same hand
 PENCIL_DARKNESS = 0.75  # of the typing's darkness: pencil and faint writing are lighter, pen ink darker
+FLAT_INK = 14  # gray levels between a group's 10th and 90th percentile: a stain or fold is flatter
 
 
 def group_handwriting(comps: Components, labels: np.ndarray, *, char_height: float) -> list[np.ndarray]:
@@ -217,6 +218,17 @@ def writing_blocks(comps: Components, group: np.ndarray, weak: np.ndarray, darkn
     if darkness is not None and float(np.median(darkness[writing])) < PENCIL_DARKNESS:
         writing = np.sort(np.concatenate([writing, _dots_in_line(comps, writing, weak, char_height=char_height)]))
     return [*blocks, writing]
+
+
+def is_flat_ink(comps: Components, members: np.ndarray, gray: np.ndarray) -> bool:
+    """Ink of nearly one tone (:data:`FLAT_INK`): the part of a stain, a fold
+    or a shadow dark enough to binarize, not writing. A stroke, of pen or
+    pencil, has a dark core and lighter edges (on the 88-page set written
+    blocks spread 16 gray levels and more, stains 2 to 15)."""
+    box = comps.enclosing(members)
+    own = np.isin(comps.labels[box.y0:box.y1, box.x0:box.x1], members)
+    p10, p90 = np.percentile(gray[box.y0:box.y1, box.x0:box.x1][own], [10, 90])
+    return p90 - p10 < FLAT_INK
 
 
 def _dots_in_line(comps: Components, writing: np.ndarray, weak: np.ndarray, *, char_height: float) -> np.ndarray:

@@ -24,8 +24,8 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from ocr.handblocks import (classify_hand, faint_components, group_handwriting, relative_darkness, stack_upright,
-                            writing_blocks)
+from ocr.handblocks import (classify_hand, faint_components, group_handwriting, is_flat_ink, relative_darkness,
+                            stack_upright, writing_blocks)
 from ocr.layout_model import Components, HandBlock, Layout, TypedRow, coherence, components_of, off_grid
 from ocr.model import Box
 from ocr.strikes import find_strikes
@@ -630,6 +630,10 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     grouped += [g[~weak[g]] for g in uprights if (~weak[g]).any()]
     groups = [piece for g in grouped
               for piece in writing_blocks(comps, g, weak, darkness, char_height=char_height)]
+    flat = 0
+    if gray is not None:
+        kept = [g for g in groups if not is_flat_ink(comps, g, gray)]
+        flat, groups = len(groups) - len(kept), kept
     found: list[TypedRow | None] = [None] * len(groups)
     if rows:  # the page's grid and type size, from its long lines (of one or two, the firmest)
         long = rows if len(rows) >= 3 else [max(rows, key=lambda r: r.coherence)]
@@ -651,7 +655,8 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
                 "cpi": round(dpi / pitch, 2), "typed_rows": len(rows), "short_typed_rows": len(short),
                 "struck_lines": len(struck),
                 "strikes": len(strikes),
-                "hand_blocks": len(hand), "stamps": len(stamps), "faint_rows_dropped": faint}
+                "hand_blocks": len(hand), "stamps": len(stamps), "faint_rows_dropped": faint,
+                "flat_blocks_dropped": flat}
     return Layout(components=comps, pitch=pitch, char_height=char_height, rows=tuple(rows),
                   strikes=tuple(strikes), hand=tuple(hand), stamps=tuple(stamps), column=column,
                   measures=measures)

@@ -482,6 +482,20 @@ def test_pen_writing_that_touches_a_lighter_stain_ring_is_still_writing() -> Non
     assert notes[0].box.x0 == pytest.approx(written[0], abs=10) and notes[0].box.x1 == pytest.approx(written[-1], abs=10)
 
 
+def test_ink_of_one_flat_tone_across_the_gaps_is_a_stain_not_writing() -> None:
+    typed = typed_page(lines=6)
+    gap_top = int(MARGIN + 3 * LINE - 0.55 * LINE)  # in the gap above row 3
+    page = _handwrite(typed, "кадров", _cell_x(5), gap_top, 34)
+    written = np.flatnonzero((page != typed).any(axis=0))
+    stain = np.full_like(page, 255)  # the arc of a fold or tide line, one gray throughout, through three gaps
+    cv2.ellipse(stain, (_cell_x(30), int(MARGIN + 2.5 * LINE)), (260, 200), 0, 200, 340, 150, 6)
+    page = np.minimum(page, stain)
+    layout = analyze_layout(_binary(page), dpi=DPI, gray=page)
+    assert [(h.kind, h.row) for h in layout.hand] == [("insertion", 3)]
+    assert written[0] - 5 <= layout.hand[0].box.x0 and layout.hand[0].box.x1 <= written[-1] + 5
+    assert layout.measures["flat_blocks_dropped"] >= 1
+
+
 def test_a_note_written_up_the_margin_is_one_upright_note() -> None:
     if HAND_FONT is None:
         pytest.skip("handwriting fonts not installed (run scripts/setup)")

@@ -185,10 +185,16 @@ def test_a_last_sheet_with_a_signature_and_the_specks_of_a_worn_copy_is_no_print
 
 
 def test_ink_along_the_scan_edge_is_no_note(tmp_path: Path) -> None:
-    page = typed_page(lines=4).copy()
-    bottom = page.shape[0]
-    for x in range(300, 1200, 30):  # the torn edge of a dark border: teeth too thin for the border mask
-        cv2.rectangle(page, (x, bottom - 30 - x % 20), (x + 12, bottom), 25, -1)
+    typed = typed_page(lines=4)
+    bottom = typed.shape[0]
+
+    def teeth(reach: int) -> np.ndarray:  # dark marks up from the bottom edge, their rims soft as scanned ink's
+        marks = np.full_like(typed, 255)
+        for x in range(300, 1200, 30):
+            cv2.rectangle(marks, (x, bottom - reach - x % 20), (x + 12, bottom + 5), 25, -1)
+        return np.minimum(typed, cv2.GaussianBlur(marks, (0, 0), 1.5))
+
+    page = teeth(30)  # the torn edge of a dark border: teeth too thin for the border mask
     engine = FakeEngine(lines=[["слово", "другое"]])
     read = process_page(SourcePage(path=tmp_path / "p.png", index=0, image=page, dpi=300), engine=engine)
     assert not read.regions_of("margin_note", "signature", "insertion", "checkmark")
@@ -196,8 +202,6 @@ def test_ink_along_the_scan_edge_is_no_note(tmp_path: Path) -> None:
     lifted = np.vstack([page[4:], np.full((4, page.shape[1]), 255, np.uint8)])  # the same teeth clear of the edge
     read = process_page(SourcePage(path=tmp_path / "p.png", index=0, image=lifted, dpi=300), engine=engine)
     assert read.regions_of("margin_note")
-    deep = page.copy()  # marks reaching four type heights into the page from its edge: writing, cut by the crop
-    for x in range(300, 1200, 30):
-        cv2.rectangle(deep, (x, bottom - 100 - x % 20), (x + 12, bottom), 25, -1)
+    deep = teeth(100)  # marks reaching four type heights into the page from its edge: writing, cut by the crop
     read = process_page(SourcePage(path=tmp_path / "p.png", index=0, image=deep, dpi=300), engine=engine)
     assert read.steps[1].values["edge_blocks_dropped"] == 0 and read.regions_of("margin_note", "signature")
