@@ -562,6 +562,31 @@ def _without(comps: Components, row: TypedRow, drop: np.ndarray) -> TypedRow:
     return replace(row, members=members, box=comps.enclosing(members))
 
 
+LINE_GRID_SLACK = 0.25  # of the line spacing
+
+
+def line_spacing(rows: list[TypedRow]) -> float | None:
+    """The page's line spacing: the median step between the baselines of
+    its typed rows (None with fewer than three)."""
+    if len(rows) < 3:
+        return None
+    return float(np.median(np.diff(sorted(r.baseline for r in rows))))
+
+
+def on_line_grid(baseline: int, rows: list[TypedRow], *, spacing: float) -> bool:
+    """Whether a line between typed rows stands a whole number of line
+    spacings (:data:`LINE_GRID_SLACK`) below the row above it or above the
+    row below, as the platen turns in whole steps; writing in the gap
+    between two lines stands about half a step off. A line above or below
+    all the rows (a page number) is not held to it."""
+    above = [r.baseline for r in rows if r.baseline < baseline]
+    below = [r.baseline for r in rows if r.baseline > baseline]
+    if not above or not below:
+        return True
+    steps = np.array([baseline - max(above), min(below) - baseline]) / spacing
+    return bool(np.any((np.round(steps) >= 1) & (np.abs(steps - np.round(steps)) <= LINE_GRID_SLACK)))
+
+
 def _merge_overlapping_insertions(comps: Components, hand: list[HandBlock]) -> list[HandBlock]:
     """Insertions over one row whose boxes overlap, as one: the faint start
     of a pencil word that the binarization parted from the rest of it."""
@@ -640,6 +665,9 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
         grid = {"pitch": pitch, "phase": float(np.median([r.phase for r in long])),
                 "char_height": float(np.median([r.char_height for r in long]))}
         found = [short_typed_row(comps, g, **grid) for g in groups]
+        spacing = line_spacing(rows)
+        found = [row if row is None or spacing is None or on_line_grid(row.baseline, rows, spacing=spacing) else None
+                 for row in found]
     groups = [g for g, row in zip(groups, found) if row is None]
     short = [row for row in found if row is not None]
     rows = sorted(rows + short, key=lambda r: r.baseline)

@@ -16,7 +16,7 @@ from ocr.layout_model import Components, HandBlock, TypedRow, components_of
 from ocr.model import Box
 from ocr.preprocess import binarize
 from ocr.strikes import _stroke_across, find_strikes
-from tests.rendering import MONO, rotated, typed_page
+from tests.rendering import LINES, MONO, rotated, typed_page
 
 DPI, CPI, SPACING = 300, 10, 1.5
 MARGIN = 150  # typed_page's margin_in=0.5 at 300 dpi
@@ -313,6 +313,17 @@ def test_page_number_too_short_for_a_grid_of_its_own_is_a_typed_row(lines: int) 
     top = layout.rows[0]
     assert top.box.x0 == pytest.approx(_cell_x(28), abs=PITCH) and top.box.width < 5 * PITCH
     assert not layout.hand
+
+
+@pytest.mark.parametrize("line, typed", [(3.0, True), (2.5, False), (3.5, False)])
+def test_a_short_line_between_typed_lines_is_typed_only_a_whole_line_step_from_them(line: float, typed: bool) -> None:
+    text = LINES[:3] + ("",) + LINES[4:6]  # a blank line after the third
+    font = ImageFont.truetype(str(MONO), round(DPI / CPI / 0.6))
+    img = Image.fromarray(typed_page(lines=6, text=text))
+    ImageDraw.Draw(img).text((_cell_x(28), MARGIN + line * LINE), "- 2 -", font=font, fill=30)
+    layout = analyze_layout(_binary(np.asarray(img)), dpi=DPI)
+    assert len(layout.rows) == (6 if typed else 5)
+    assert bool(layout.hand) != typed  # off the line steps, it is left to the handwriting
 
 
 def test_a_short_typed_line_stays_typed_when_heavy_ink_spreads_its_letters_past_their_cells() -> None:
