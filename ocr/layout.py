@@ -565,24 +565,18 @@ def _without(comps: Components, row: TypedRow, drop: np.ndarray) -> TypedRow:
 LINE_GRID_SLACK = 0.25  # of the line spacing
 
 
-def line_spacing(rows: list[TypedRow]) -> float | None:
-    """The page's line spacing: the median step between the baselines of
-    its typed rows (None with fewer than three)."""
-    if len(rows) < 3:
-        return None
-    return float(np.median(np.diff(sorted(r.baseline for r in rows))))
-
-
-def on_line_grid(baseline: int, rows: list[TypedRow], *, spacing: float) -> bool:
-    """Whether a line between typed rows stands a whole number of line
-    spacings (:data:`LINE_GRID_SLACK`) below the row above it or above the
-    row below, as the platen turns in whole steps; writing in the gap
-    between two lines stands about half a step off. A line above or below
-    all the rows (a page number) is not held to it."""
+def on_line_grid(baseline: int, rows: list[TypedRow]) -> bool:
+    """Whether a line between typed rows stands a whole number of the page's
+    line spacings (the median step between the rows' baselines, within
+    :data:`LINE_GRID_SLACK`) below the row above it or above the row below,
+    as the platen turns in whole steps; writing in the gap between two
+    lines stands about half a step off. A line above or below all the rows
+    (a page number) is not held to it."""
     above = [r.baseline for r in rows if r.baseline < baseline]
     below = [r.baseline for r in rows if r.baseline > baseline]
     if not above or not below:
         return True
+    spacing = float(np.median(np.diff(sorted(r.baseline for r in rows))))
     steps = np.array([baseline - max(above), min(below) - baseline]) / spacing
     return bool(np.any((np.round(steps) >= 1) & (np.abs(steps - np.round(steps)) <= LINE_GRID_SLACK)))
 
@@ -665,9 +659,7 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
         grid = {"pitch": pitch, "phase": float(np.median([r.phase for r in long])),
                 "char_height": float(np.median([r.char_height for r in long]))}
         found = [short_typed_row(comps, g, **grid) for g in groups]
-        spacing = line_spacing(rows)
-        found = [row if row is None or spacing is None or on_line_grid(row.baseline, rows, spacing=spacing) else None
-                 for row in found]
+        found = [row if row is not None and on_line_grid(row.baseline, rows) else None for row in found]
     groups = [g for g, row in zip(groups, found) if row is None]
     short = [row for row in found if row is not None]
     rows = sorted(rows + short, key=lambda r: r.baseline)
