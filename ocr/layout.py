@@ -18,6 +18,7 @@ together (:func:`analyze_layout`).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -602,11 +603,14 @@ def _merge_overlapping_insertions(comps: Components, hand: list[HandBlock]) -> l
     return hand
 
 
-def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = None) -> Layout:
+def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = None,
+                   stamps: Sequence[Box] = ()) -> Layout:
     """Find typed rows, strikes in them, handwriting blocks and stamps.
 
     With ``gray`` (ink dark on white), rows much fainter than the rest are
-    dropped as bleed-through.
+    dropped as bleed-through. ``stamps`` are stamps whose own ink is already
+    gone from ``binary`` (:mod:`ocr.stampink`): what ink is left in them is
+    typing and writing.
     """
     comps = components_of(binary)
     char_height = estimate_char_height(comps, dpi=dpi)
@@ -622,9 +626,11 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
         in_rows[list(r.members)] = True
     letters = (comps.areas >= 0.05 * char_height ** 2) & ~in_rows
     letters[0] = False
-    stamps, in_stamp = [], np.zeros(len(comps.areas), dtype=bool)
+    known, stamps, in_stamp = list(stamps), list(stamps), np.zeros(len(comps.areas), dtype=bool)
     b = comps.boxes
     for s, joined in find_stamps(comps, char_height=char_height, letters=letters):
+        if any(k.intersection(s) > 0.5 * s.area for k in known):
+            continue  # what is left of a stamp whose ink was taken off
         stamps.append(s)
         if not joined:  # a frame joined to typing stays with it, to be read with its line
             in_stamp |= (b[:, 0] >= s.x0) & (b[:, 2] <= s.x1) & (b[:, 1] >= s.y0) & (b[:, 3] <= s.y1)

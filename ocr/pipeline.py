@@ -28,10 +28,11 @@ from ocr.layout_model import HandBlock, Layout, without_rows
 from ocr.model import Box, Page, Step, Word
 from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join_split_words, settle_case
 from ocr.postcorrect import postcorrect as correct_words
-from ocr.preprocess import is_page_like, preprocess
+from ocr.preprocess import Preprocessed, is_page_like, preprocess
 from ocr.recognize import HAND_PSM, TYPED_PSM, RowText, _plain, read_hand, read_hand_with, read_row
 from ocr.reread import (confirm_pen_strokes, find_overtyping, read_overtyping, read_pen_struck, reread_typed,
                         written_rows)
+from ocr.stampink import drop_stamp_ink
 
 PRINT_PSM = 3  # Tesseract's own page layout, for pages without a typewriter grid
 PRINTED_PAGE_MIN_LINES = 15
@@ -61,7 +62,7 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
     """
     pre = preprocess(source, dpi=dpi)
 
-    layout, seconds = _timed(lambda: take_carets(analyze_layout(pre.binary, dpi=pre.dpi, gray=pre.gray)))
+    (pre, layout), seconds = _timed(lambda: _layout(pre))
     height, width = source.image.shape[:2]
     on_sheet = tuple(h for h in layout.hand
                      if not _edge_strip(pre.to_source(h.box), width, height, char_height=layout.char_height))
@@ -114,6 +115,15 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
         steps=(pre.step, layout_step, recognize_step, glyphs_step, postcorrect_step, assemble_step),
         engine=engine.info(),
     )
+
+
+def _layout(pre: Preprocessed) -> tuple[Preprocessed, Layout]:
+    """The layout of a page, coloured stamps' ink first taken off its images
+    (:mod:`ocr.stampink`), and the page so cleaned, for recognition."""
+    binary, gray, stamps, dropped = drop_stamp_ink(pre.binary, pre.gray, pre.color, dpi=pre.dpi)
+    pre = replace(pre, binary=binary, gray=gray)
+    layout = take_carets(analyze_layout(pre.binary, dpi=pre.dpi, gray=pre.gray, stamps=stamps))
+    return pre, replace(layout, measures={**layout.measures, "stamp_ink_dropped_px": dropped})
 
 
 def _edge_strip(box: Box, width: int, height: int, *, char_height: float, margin: int = EDGE_MARGIN) -> bool:
