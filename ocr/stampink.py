@@ -31,6 +31,8 @@ def drop_stamp_ink(binary: np.ndarray, gray: np.ndarray, color: np.ndarray, *, d
     hue, inside its frame, turned to paper; the boxes of the stamps so
     treated (their frames are gone from the binary image, so the layout is
     given them); and how many pixels were dropped."""
+    if not _has_coloured_ink(binary, color):
+        return binary, gray, [], 0  # a gray scan, or black ink only: nothing to tell apart (and quick)
     comps = components_of(binary)
     char_height = estimate_char_height(comps, dpi=dpi)
     letters = comps.areas >= STAMP_LETTERS * char_height ** 2
@@ -68,6 +70,17 @@ def drop_stamp_ink(binary: np.ndarray, gray: np.ndarray, color: np.ndarray, *, d
         gray[sl][stamp] = 255
         boxes.append(box)
     return binary, gray, boxes, dropped
+
+
+def _has_coloured_ink(binary: np.ndarray, color: np.ndarray, *, least: float = 0.01) -> bool:
+    """Whether ``least`` of the page's ink (every fourth pixel each way) has
+    a hue (:data:`STAMP_MIN_CHROMA`)."""
+    ink = binary[::4, ::4]
+    if not ink.any():
+        return False
+    pixels = np.ascontiguousarray(color[::4, ::4][ink]).reshape(-1, 1, 3)
+    ab = cv2.cvtColor(pixels, cv2.COLOR_RGB2LAB)[:, 0, 1:].astype(np.float32) - 128.0
+    return float(np.mean(np.hypot(ab[:, 0], ab[:, 1]) >= STAMP_MIN_CHROMA)) >= least
 
 
 def _typing_hue(binary: np.ndarray, color: np.ndarray, stamps: list[Box]) -> np.ndarray:
