@@ -60,15 +60,13 @@ def drop_stamp_ink(binary: np.ndarray, gray: np.ndarray, color: np.ndarray, *, d
         share = ((lab[..., 1:] - 128.0) @ hue) / chroma ** 2
         lightness = float(np.median(lab[own][:, 0]))
         hued = (share >= STAMP_SHARE) & (lab[..., 0] >= lightness - STAMP_DARKER)  # its faint ink too
-        local = _stamp_extent(binary[sl] & hued, own)
-        box = Box(local.x0 + near.x0, local.y0 + near.y0, local.x1 + near.x0, local.y1 + near.y0)
-        inside = np.zeros_like(hued)
-        inside[box.y0 - near.y0:box.y1 - near.y0, box.x0 - near.x0:box.x1 - near.x0] = True
-        stamp = hued & inside
+        extent = _stamp_extent(binary[sl] & hued, own)
+        stamp = np.zeros_like(hued)
+        stamp[extent.y0:extent.y1, extent.x0:extent.x1] = hued[extent.y0:extent.y1, extent.x0:extent.x1]
         dropped += int((binary[sl] & stamp).sum())
         binary[sl][stamp] = False
         gray[sl][stamp] = 255
-        boxes.append(box)
+        boxes.append(Box(extent.x0 + near.x0, extent.y0 + near.y0, extent.x1 + near.x0, extent.y1 + near.y0))
     return binary, gray, boxes, dropped
 
 
@@ -78,8 +76,7 @@ def _has_coloured_ink(binary: np.ndarray, color: np.ndarray, *, least: float = 0
     ink = binary[::4, ::4]
     if not ink.any():
         return False
-    pixels = np.ascontiguousarray(color[::4, ::4][ink]).reshape(-1, 1, 3)
-    ab = cv2.cvtColor(pixels, cv2.COLOR_RGB2LAB)[:, 0, 1:].astype(np.float32) - 128.0
+    ab = _ab(color[::4, ::4][ink])
     return float(np.mean(np.hypot(ab[:, 0], ab[:, 1]) >= STAMP_MIN_CHROMA)) >= least
 
 
@@ -92,9 +89,13 @@ def _typing_hue(binary: np.ndarray, color: np.ndarray, stamps: list[Box]) -> np.
     if not ys.size:
         return np.zeros(2, np.float32)
     step = max(1, ys.size // 20000)
-    pixels = color[ys[::step], xs[::step]].reshape(-1, 1, 3)
-    return np.median(cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2LAB)[:, 0, 1:].astype(np.float32),
-                     axis=0) - 128.0
+    return np.median(_ab(color[ys[::step], xs[::step]]), axis=0)
+
+
+def _ab(pixels: np.ndarray) -> np.ndarray:
+    """(n, 2) Lab a*, b* of (n, 3) RGB pixels, less gray's (0 for gray)."""
+    lab = cv2.cvtColor(np.ascontiguousarray(pixels, dtype=np.uint8).reshape(-1, 1, 3), cv2.COLOR_RGB2LAB)
+    return lab[:, 0, 1:].astype(np.float32) - 128.0
 
 
 def _stamp_extent(ink: np.ndarray, frame: np.ndarray) -> Box:
