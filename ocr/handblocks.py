@@ -117,8 +117,7 @@ def is_tick(comps: Components, members: np.ndarray, *, char_height: float) -> bo
     """Whether ``members`` (one component or the few a tick broke into) make a tick."""
     if not 0 < members.size <= TICK_MAX_PIECES:
         return False
-    box = comps.enclosing(members)
-    mask = np.isin(comps.labels[box.y0:box.y1, box.x0:box.x1], members)
+    _, mask = comps.mask_of(members)
     return is_tick_shape(mask, char_height=char_height)
 
 
@@ -225,8 +224,7 @@ def is_flat_ink(comps: Components, members: np.ndarray, gray: np.ndarray) -> boo
     or a shadow dark enough to binarize, not writing. A stroke, of pen or
     pencil, has a dark core and lighter edges (on the 88-page set written
     blocks spread 16 gray levels and more, stains 2 to 15)."""
-    box = comps.enclosing(members)
-    own = np.isin(comps.labels[box.y0:box.y1, box.x0:box.x1], members)
+    box, own = comps.mask_of(members)
     p10, p90 = np.percentile(gray[box.y0:box.y1, box.x0:box.x1][own], [10, 90])
     return p90 - p10 < FLAT_INK
 

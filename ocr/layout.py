@@ -33,10 +33,11 @@ from ocr.strikes import find_strikes
 
 
 class StampFrame(NamedTuple):
-    """A stamp's border; ``joined`` when it is joined to typing it touches."""
+    """A stamp's border, the component ``label``; ``joined`` when it is joined to typing it touches."""
 
     box: Box
     joined: bool
+    label: int
 
 
 def estimate_char_height(comps: Components, *, dpi: int) -> float:
@@ -462,7 +463,7 @@ def find_stamps(comps: Components, *, char_height: float, letters: np.ndarray | 
             inside = (b[:, 0] >= box.x0) & (b[:, 2] <= box.x1) & (b[:, 1] >= box.y0) & (b[:, 3] <= box.y1)
             if (inside & letters).sum() < STAMP_MIN_LETTERS:
                 continue
-        found.append(StampFrame(box, bool(joined)))
+        found.append(StampFrame(box, bool(joined), int(label)))
     return found
 
 
@@ -626,9 +627,10 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
         in_rows[list(r.members)] = True
     letters = (comps.areas >= 0.05 * char_height ** 2) & ~in_rows
     letters[0] = False
-    known, stamps, in_stamp = list(stamps), list(stamps), np.zeros(len(comps.areas), dtype=bool)
+    known = list(stamps)
+    stamps, in_stamp = list(known), np.zeros(len(comps.areas), dtype=bool)
     b = comps.boxes
-    for s, joined in find_stamps(comps, char_height=char_height, letters=letters):
+    for s, joined, _ in find_stamps(comps, char_height=char_height, letters=letters):
         if any(k.intersection(s) > 0.5 * s.area for k in known):
             continue  # what is left of a stamp whose ink was taken off
         stamps.append(s)

@@ -41,6 +41,11 @@ class Components:
         b = self.boxes[np.asarray(list(labels), dtype=int)]
         return Box(int(b[:, 0].min()), int(b[:, 1].min()), int(b[:, 2].max()), int(b[:, 3].max()))
 
+    def mask_of(self, labels: np.ndarray) -> tuple[Box, np.ndarray]:
+        """The box enclosing components ``labels`` and, over it, the mask of their pixels."""
+        box = self.enclosing(labels)
+        return box, np.isin(self.labels[box.y0:box.y1, box.x0:box.x1], labels)
+
 
 @dataclass(frozen=True)
 class TypedRow:

@@ -45,14 +45,11 @@ def drop_stamp_ink(binary: np.ndarray, gray: np.ndarray, color: np.ndarray, *, d
     boxes, dropped = [], 0
     height, width = binary.shape
     for frame in frames:
-        label = _frame_label(comps.labels, frame.box)
-        if label == 0:
-            continue
         # a round stamp's inner ring may be the frame found: look around it for the rest
         near = frame.box.expand(max(frame.box.width, frame.box.height) // 2).clip(width, height)
         sl = (slice(near.y0, near.y1), slice(near.x0, near.x1))
         lab = cv2.cvtColor(np.ascontiguousarray(color[sl]), cv2.COLOR_RGB2LAB).astype(np.float32)
-        own = comps.labels[sl] == label
+        own = comps.labels[sl] == frame.label
         hue = np.median(lab[own][:, 1:], axis=0) - 128.0
         chroma = float(np.hypot(*hue))
         if chroma < STAMP_MIN_CHROMA or float(typing @ hue) / chroma ** 2 > TYPING_MAX_SHARE:
@@ -111,9 +108,3 @@ def _stamp_extent(ink: np.ndarray, frame: np.ndarray) -> Box:
             x0, y0, x1, y1 = min(x0, sx), min(y0, sy), max(x1, sx + sw), max(y1, sy + sh)
     return Box(int(x0), int(y0), int(x1), int(y1))
 
-
-def _frame_label(labels: np.ndarray, box: Box) -> int:
-    """The component whose box is ``box``: the frame (the one with most ink in it)."""
-    inside = labels[box.y0:box.y1, box.x0:box.x1]
-    ids, counts = np.unique(inside[inside > 0], return_counts=True)
-    return int(ids[np.argmax(counts)]) if ids.size else 0
