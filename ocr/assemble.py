@@ -17,6 +17,7 @@ from ocr import markup
 from ocr.layout_model import HandBlock, Layout, Strike
 from ocr.lexicon import NEAREST_MIN_ZIPF, russian_zipf
 from ocr.model import Box, Region, Word
+from ocr.postcorrect import small_initial
 from ocr.recognize import RowText
 
 MapBox = Callable[[Box], Box]
@@ -152,6 +153,16 @@ def _anchor(row: RowText, x: float) -> int:
     return min(candidates, key=lambda c: abs(c[0] - x))[1]
 
 
+def _text_before(rows: list[RowText], row: int, offset: int) -> str:
+    """The typed text before ``offset`` of ``row``: the rows above it when
+    the offset is the row's start."""
+    before = rows[row].text[:offset]
+    while not before.strip() and row > 0:
+        row -= 1
+        before = rows[row].text
+    return before
+
+
 def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_source: MapBox) -> Assembled:
     regions: list[Region] = []
     line_ids = [f"l{i + 1}" for i in range(len(layout.rows))]
@@ -179,13 +190,15 @@ def assemble(layout: Layout, rows: list[RowText], hands: list[RowText], *, to_so
         if block.kind == "insertion" and block.row is not None:
             row_text = rows[block.row]
             offset = _anchor(row_text, block.caret_x if block.caret_x is not None else block.box.center[0])
+            replaced = offset  # where the text the insertion continues ends
             for del_box, span in deletions_by_row.get(block.row, []):
                 overlap = min(del_box.x1, block.box.x1) - max(del_box.x0, block.box.x0)
                 if overlap > 0.3 * min(block.box.width, del_box.width) or span[0] < offset < span[1]:
-                    offset = span[1]  # over struck words (or inside them): after them
-            regions.append(Region(id=f"i{n}", kind="insertion", box=box, text=text.text, conf=text.conf,
+                    offset, replaced = span[1], span[0]  # over struck words (or inside them): after them
+            written = small_initial(text.text, _text_before(rows, block.row, replaced))
+            regions.append(Region(id=f"i{n}", kind="insertion", box=box, text=written, conf=text.conf,
                                   line=line_ids[block.row], offset=offset))
-            spans[block.row].append((offset, 2, block.box.x0, f" <sup>{text.text}</sup>"))  # two at one place: left first
+            spans[block.row].append((offset, 2, block.box.x0, f" <sup>{written}</sup>"))  # two at one place: left first
         elif block.kind == "checkmark":
             regions.append(Region(id=f"c{n}", kind="checkmark", box=box, text=markup.TICK, conf=0.5))
             loose.append((block.box.center[1], markup.TICK))

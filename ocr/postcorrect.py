@@ -197,6 +197,27 @@ def settle_case(row: RowText) -> tuple[RowText, list[tuple[int, str]]]:
     return (RowText(tuple(words), row.spaced), changed) if changed else (row, changed)
 
 
+def small_initial(text: str, before: str) -> str:
+    """An insertion written into a sentence, with its first word in small
+    letters: a recogniser misjudges the size of a hand's ``в``, ``к``, ``о``,
+    ``п``, and Russian sets no capital mid-sentence but for names. ``before``
+    is the typed text up to the insertion point; after :data:`SENTENCE_END`
+    or at the start of the text the capital stays, and so do words in
+    capitals (``МВД``) and words the list does not know in small letters.
+    A name inserted mid-sentence (``Москве``) loses its capital: the word
+    list does not tell names from words."""
+    previous = before.rstrip()
+    first, space, rest = text.partition(" ")
+    if not previous or previous.endswith(tuple(SENTENCE_END)):
+        return text
+    lead, core, _ = split_marks(first)
+    if lead or len(core) < 2 or not (core[0].isupper() and core[1:].islower()):
+        return text  # marks first, a capital alone, or capitals
+    if russian_zipf(core.lower()) < NEAREST_MIN_ZIPF:
+        return text
+    return first.lower() + space + rest
+
+
 JOIN_MAX_RATIO = 0.25  # edits per letter for two handwritten pieces joined to be one word
 
 

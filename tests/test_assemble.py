@@ -89,9 +89,30 @@ def test_two_insertions_at_one_place_read_left_to_right() -> None:
                              hand=(right, left), stamps=(), char_height=20.0)
     read = RowText((Word("было", Box(0, 100, 120, 130), 0.9), Word("зачеркнуто", Box(150, 100, 450, 130), 0.9),
                     Word("здесь", Box(470, 100, 580, 130), 0.9)))
-    hands = [RowText((Word("Алая", Box(300, 60, 440, 95), 0.8),)), RowText((Word("роза", Box(150, 60, 290, 95), 0.8),))]
+    hands = [RowText((Word("алая", Box(300, 60, 440, 95), 0.8),)), RowText((Word("роза", Box(150, 60, 290, 95), 0.8),))]
     result = assemble(layout, [read], hands, to_source=lambda b: b)
-    assert result.markup == "было ~~зачеркнуто~~ <sup>роза</sup> <sup>Алая</sup> здесь"
+    assert result.markup == "было ~~зачеркнуто~~ <sup>роза</sup> <sup>алая</sup> здесь"
+
+
+@pytest.mark.parametrize("typed, struck, written, expected", [
+    ("нам дана здесь", False, "Возможность", "нам дана <sup>возможность</sup> здесь"),  # mid-sentence
+    ("Было так. Здесь", False, "Потом", "Было так. <sup>Потом</sup> Здесь"),  # after a full stop
+    ("нам дана здесь", False, "МВД", "нам дана <sup>МВД</sup> здесь"),  # capitals
+    ("руб. Около тонн", True, "Свыше", "руб. ~~Около~~ <sup>Свыше</sup> тонн"),  # for a word that began a sentence
+])
+def test_an_insertion_into_a_sentence_begins_in_small_letters(typed: str, struck: bool, written: str,
+                                                              expected: str) -> None:
+    row = TypedRow(box=Box(0, 100, 600, 130), members=(), baseline=125, char_height=20.0, phase=10.0,
+                   coherence=1.0)
+    first, middle, last = typed.split(" ")
+    read = RowText((Word(first, Box(0, 100, 220, 130), 0.9), Word(middle, Box(240, 100, 400, 130), 0.9),
+                    Word(last, Box(420, 100, 580, 130), 0.9)))
+    strikes = (Strike(row=0, box=Box(240, 100, 400, 130), kind="pen"),) if struck else ()
+    block = HandBlock(box=Box(240, 60, 400, 95) if struck else Box(380, 60, 440, 95), members=(),
+                      kind="insertion", row=0, caret_x=None if struck else 410)
+    layout = SimpleNamespace(rows=(row,), strikes=strikes, hand=(block,), stamps=(), char_height=20.0)
+    result = assemble(layout, [read], [RowText((Word(written, block.box, 0.8),))], to_source=lambda b: b)
+    assert result.markup == expected
 
 
 @pytest.mark.parametrize("read, conf", [("", 0.0), ("~", 0.3), ("В. Ефремов", 0.05)])  # nothing, a mark, no trust
