@@ -226,21 +226,31 @@ _MARKS = ".,:;-()!?\"'/№"  # around a word's letters, kept as read
 
 def ctc_log_likelihood(logp: np.ndarray, labels: list[int]) -> float:
     """log P(``labels`` | ``logp``), ``logp`` (T, classes) log probabilities
-    with class 0 the blank: the CTC forward pass over blank-separated labels."""
-    ext = np.zeros(2 * len(labels) + 1, dtype=int)
-    ext[1::2] = labels
-    if len(logp) < len(labels):
-        return -np.inf
-    alpha = np.full(len(ext), -np.inf)
-    alpha[:2] = logp[0, ext[:2]]
+    with class 0 the blank."""
+    return float(ctc_log_likelihoods(logp, [labels])[0])
+
+
+def ctc_log_likelihoods(logp: np.ndarray, label_seqs: list[list[int]]) -> np.ndarray:
+    """log P(labels | ``logp``) for each of ``label_seqs`` at once: the CTC
+    forward pass over blank-separated labels, the sequences padded with
+    blanks after their ends (nothing flows back from the padding)."""
+    n = len(label_seqs)
+    ends = np.array([2 * len(labels) for labels in label_seqs])
+    ext = np.zeros((n, int(ends.max()) + 1), dtype=int)
+    for i, labels in enumerate(label_seqs):
+        ext[i, 1:ends[i]:2] = labels
+    alpha = np.full(ext.shape, -np.inf)
+    alpha[:, :2] = logp[0][ext[:, :2]]
     # a label may follow the one before the blank between them, unless the two are one letter
-    skip = 2 + np.flatnonzero((ext[2:] != 0) & (ext[2:] != ext[:-2]))
+    skip = (ext[:, 2:] != 0) & (ext[:, 2:] != ext[:, :-2])
     for t in range(1, len(logp)):
         came = alpha.copy()
-        came[1:] = np.logaddexp(came[1:], alpha[:-1])
-        came[skip] = np.logaddexp(came[skip], alpha[skip - 2])
-        alpha = came + logp[t, ext]
-    return float(np.logaddexp(alpha[-1], alpha[-2])) if len(ext) > 1 else float(alpha[-1])
+        came[:, 1:] = np.logaddexp(came[:, 1:], alpha[:, :-1])
+        came[:, 2:] = np.where(skip, np.logaddexp(came[:, 2:], alpha[:, :-2]), came[:, 2:])
+        alpha = came + logp[t][ext]
+    rows = np.arange(n)
+    before = np.where(ends > 0, alpha[rows, np.maximum(ends - 1, 0)], -np.inf)
+    return np.logaddexp(alpha[rows, ends], before)
 
 
 class _Lexicon:
@@ -261,9 +271,13 @@ class _Lexicon:
 
     def weighed(self, steps: np.ndarray, words: list[str]) -> float:
         """The likelihood of ``words`` (spaced) over ``steps`` and their frequency."""
-        labels = [self.index[ch] for ch in " ".join(words)]
-        prior = sum(LEXICON_WEIGHT * (russian_zipf(w) - ZIPF_ONE) for w in words)
-        return ctc_log_likelihood(steps, labels) + prior
+        return float(self.weighed_each(steps, [words])[0])
+
+    def weighed_each(self, steps: np.ndarray, readings: list[list[str]]) -> np.ndarray:
+        """:meth:`weighed` of each reading (a list of words), in one pass."""
+        labels = [[self.index[ch] for ch in " ".join(words)] for words in readings]
+        prior = np.array([sum(LEXICON_WEIGHT * (russian_zipf(w) - ZIPF_ONE) for w in words) for words in readings])
+        return ctc_log_likelihoods(steps, labels) + prior
 
     def listed(self, core: str) -> bool:
         """Whether ``core`` is a word that the lexicon may replace: letters, not
@@ -277,7 +291,11 @@ class _Lexicon:
                       for w in near_words(read.lower(), max_edits=max(1, int(LEXICON_REACH * len(read))),
                                           limit=LEXICON_CANDIDATES)
                       if all(ch in self.index for ch in w)]
-        return max(((self.weighed(steps, [w]), w) for w in candidates), default=None)
+        if not candidates:
+            return None
+        scores = self.weighed_each(steps, [[w] for w in candidates])
+        best = int(np.argmax(scores))
+        return float(scores[best]), candidates[best]
 
 
 def lexicon_words(probs: np.ndarray, words: list[tuple[str, int, int, float]], alphabet: str

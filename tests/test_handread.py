@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from rapidfuzz.distance import Levenshtein
 
-from ocr.handread import (HEIGHT, PAD_X, _conv3x3, _lstm, _maxpool, ctc_log_likelihood, decode, hand_model,
+from ocr.handread import (HEIGHT, PAD_X, _conv3x3, _lstm, _maxpool, ctc_log_likelihood, ctc_log_likelihoods, decode, hand_model,
                           lexicon_words, line_image, text_of)
 
 
@@ -84,6 +84,19 @@ def test_ctc_likelihood_sums_every_alignment(labels: list[int]) -> None:
     total = sum(np.prod(probs[np.arange(6), path]) for path in itertools.product(range(3), repeat=6)
                 if _collapse(path) == labels)
     assert ctc_log_likelihood(np.log(probs), labels) == pytest.approx(np.log(total))
+
+
+def test_ctc_likelihoods_of_sequences_of_any_length_at_once() -> None:
+    """The batch pads short sequences with blanks; each must still get the
+    sum over its own paths, as counted one sequence at a time."""
+    probs = np.random.default_rng(7).dirichlet(np.ones(3), size=6)
+    seqs = [[2, 1, 2], [1], [], [1, 1]]
+
+    def alone(labels: list[int]) -> float:
+        return float(np.log(sum(np.prod(probs[np.arange(6), path])
+                                for path in itertools.product(range(3), repeat=6) if _collapse(path) == labels)))
+
+    assert ctc_log_likelihoods(np.log(probs), seqs) == pytest.approx([alone(s) for s in seqs])
 
 
 def _spelled(text: str, alphabet: str, doubts: dict[int, tuple[str, float]] | None = None) -> np.ndarray:
