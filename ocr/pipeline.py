@@ -26,7 +26,8 @@ from ocr.imageio import SourcePage
 from ocr.layout import analyze_layout
 from ocr.layout_model import HandBlock, Layout, without_rows
 from ocr.model import Box, Page, Step, Word
-from ocr.postcorrect import HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join_split_words, settle_case
+from ocr.postcorrect import (HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join_split_words, restore_short_i,
+                             settle_case)
 from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import Preprocessed, is_page_like, preprocess
 from ocr.recognize import HAND_PSM, TYPED_PSM, RowText, _plain, read_hand, read_hand_with, read_row
@@ -251,8 +252,9 @@ def _correct_far(layout: Layout, rows: list[RowText], hands: list[RowText]
             changed = []
             if not listed:
                 hand, changed = correct_far(hand, max_ratio=HAND_MAX_RATIO, capitals_meant=False)
+            hand, breves = restore_short_i(hand)
             hands[n] = hand
-            changes += len(settled) + len(joined) + len(changed)
+            changes += len(settled) + len(joined) + len(changed) + len(breves)
     return rows, hands, changes
 
 

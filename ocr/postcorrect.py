@@ -37,7 +37,7 @@ import regex
 
 from ocr.lexicon import CONFUSIONS, NEAREST_MIN_ZIPF, RUSSIAN, nearest_word, russian_zipf
 from ocr.model import Box, Word
-from ocr.recognize import RowText
+from ocr.recognize import ONE_LETTER_WORDS, RowText
 
 Frequency = Callable[[str], float]  # a word's Zipf frequency (log10 per billion words); 0 if unknown
 
@@ -218,13 +218,38 @@ def small_initial(text: str, before: str) -> str:
     return first.lower() + space + rest
 
 
+SHORT_I_MIN_GAIN = 1.0  # Zipf units: the word with й must be ten times as common as the one with и
+
+
+def restore_short_i(row: RowText) -> tuple[RowText, list[tuple[int, str]]]:
+    """``й`` for a handwritten word's final ``и`` (``снегоочистителеи``,
+    ``протокольныи``): a recogniser misses the breve, a small mark above
+    the letter. It is put back where the word with it is far commoner than
+    the word without (``мои`` and ``мой``, ``идеи`` and ``идей`` stay as
+    read), and after ``ы``, which no Russian word ends in before ``и``.
+    Returns the row and (index, old text) of each change."""
+    words = list(row.words)
+    changed = []
+    for i, word in enumerate(words):
+        lead, core, trail = split_marks(word.text)
+        if len(core) < 3 or not core.isalpha() or core[-1] != "и":
+            continue
+        with_breve = core[:-1] + "й"
+        gain = russian_zipf(with_breve) - russian_zipf(core)
+        if (len(core) >= 4 and core[-2] == "ы") or (gain >= SHORT_I_MIN_GAIN and russian_zipf(with_breve) >= NEAREST_MIN_ZIPF):
+            changed.append((i, word.text))
+            words[i] = Word(lead + with_breve + trail, word.box, word.conf)
+    return (RowText(tuple(words), row.spaced), changed) if changed else (row, changed)
+
+
 JOIN_MAX_RATIO = 0.25  # edits per letter for two handwritten pieces joined to be one word
 
 
 def join_split_words(row: RowText) -> tuple[RowText, list[tuple[int, str]]]:
     """Join handwritten pieces Tesseract read apart (``нех баткой``,
     ``мето ов``) when together they come close to one common word and apart
-    they are not both words; a one-letter piece (``и``, ``в``) stays a word.
+    they are not both words; a one-letter piece (``и``, ``в``) stays a word,
+    and one that is no word (``т рехсменная``) is always joined.
     Handwriting has no typed spaces to trust.
     Returns the row and (index, old text) of each join."""
     words = list(row.words)
@@ -232,11 +257,17 @@ def join_split_words(row: RowText) -> tuple[RowText, list[tuple[int, str]]]:
     i = 0
     while i + 1 < len(words):
         a, b = words[i], words[i + 1]
-        lead_a, core_a, _ = _CORE.match(a.text).groups()
-        core_b = _CORE.match(b.text).group(2)
+        lead_a, core_a, trail_a = _CORE.match(a.text).groups()
+        lead_b, core_b, _ = _CORE.match(b.text).groups()
         both_words = min(_known(core_a, russian_zipf), _known(core_b, russian_zipf)) >= NEAREST_MIN_ZIPF
-        if (not both_words and core_a.isalpha() and core_b.isalpha() and min(len(core_a), len(core_b)) >= 2
-                and nearest_word((core_a + core_b).lower(), max_ratio=JOIN_MAX_RATIO) is not None):
+        letters = core_a.isalpha() and core_b.isalpha()
+        # a small letter standing alone that is no word (``т рехсменная``) is a piece of its
+        # neighbour; a capital is an initial
+        lone = core_a if len(core_a) == 1 else core_b
+        stray = (sorted((len(core_a), len(core_b)))[0] == 1 and max(len(core_a), len(core_b)) >= 2
+                 and lone.islower() and lone not in ONE_LETTER_WORDS and not trail_a and not lead_b)
+        if letters and (stray or (not both_words and min(len(core_a), len(core_b)) >= 2
+                                  and nearest_word((core_a + core_b).lower(), max_ratio=JOIN_MAX_RATIO) is not None)):
             joined.append((i, f"{a.text} {b.text}"))
             words[i:i + 2] = [Word(lead_a + core_a + b.text, Box.enclosing((a.box, b.box)), min(a.conf, b.conf))]
             continue  # the joined word may take the next piece too

@@ -14,7 +14,7 @@ from ocr.model import Box, Word
 from ocr.pipeline import process_page
 from ocr.lexicon import nearest_word, shape_distance
 from ocr.postcorrect import (HAND_MAX_RATIO, STRUCK_MAX_RATIO, _candidates, correct_far, correct_word, settle_case,
-                             join_split_words, postcorrect)
+                             join_split_words, postcorrect, restore_short_i)
 from ocr.recognize import RowText
 from tests.fakes import FakeEngine
 from tests.rendering import typed_page
@@ -218,6 +218,25 @@ def test_handwritten_pieces_read_apart_are_joined_when_together_they_make_a_word
     assert joined.words[1].box == Box(60, 0, 170, 30)
     for apart in (row("и", "нехонкретно"), row("кадров", "мер"), row("бл", "ст")):
         assert join_split_words(apart) == (apart, [])
+
+
+def test_a_lone_small_letter_that_is_no_word_joins_its_neighbour() -> None:
+    def row(*texts: str) -> RowText:
+        return RowText(tuple(Word(t, Box(60 * i, 0, 60 * i + 50, 30), 0.5) for i, t in enumerate(texts)))
+
+    assert [w.text for w in join_split_words(row("т", "рехсменная"))[0].words] == ["трехсменная"]
+    assert [w.text for w in join_split_words(row("отде", "л"))[0].words] == ["отдел"]
+    for apart in (row("в", "рехсменная"), row("Г", "Литвинов"), row("т.", "Кобзеву")):  # a word, an initial
+        assert join_split_words(apart) == (apart, [])
+
+
+@pytest.mark.parametrize("read, meant", [
+    ("снегоочистителеи", "снегоочистителей"), ("протокольныи,", "протокольный,"), ("каждыи", "каждый"),
+    ("мои", "мои"), ("идеи", "идеи"), ("организации", "организации"), ("выи", "выи"),
+])
+def test_a_final_i_without_its_breve_gets_it_back_where_the_word_needs_it(read: str, meant: str) -> None:
+    row = RowText((Word(read, Box(0, 0, 50, 30), 0.5),))
+    assert restore_short_i(row)[0].words[0].text == meant
 
 
 def test_a_long_typed_word_read_one_letter_wrong_outside_the_confusions_is_mended() -> None:
