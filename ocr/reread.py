@@ -15,6 +15,7 @@ closing mark where Tesseract took one for another.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Callable
 
@@ -92,6 +93,40 @@ def find_overtyping(cells: PageCells, layout: Layout, rows: list[RowText], glyph
                 if np.mean(gain > 0.5) >= OVERTYPED_SHARE and np.median(gain) >= least:
                     found.append(Strike(row=index, box=Box(x0, row.box.y0, x1, row.box.y1), kind="overtype"))
                     break
+    return tuple(found) + hyphens_for_spaces(layout, rows, taken=layout.strikes + tuple(found))
+
+
+# Over-typing with hyphens puts one in every space between the struck words
+# too, and the words come out as one hyphenated chain (``пемещь-в-испытании``
+# for ``помощь в испытании``), where the hyphens over the letters add too
+# little ink for density or superposition to tell on a carbon copy. Russian
+# compounds join two parts, or three whose parts are words (``Ростов-на-Дону``):
+# a chain of three parts or more with a part of three letters or more that
+# is no word is over-typing. On the 88 pages only the three over-typed chains
+# read so; phone numbers (``1-32-17``) are figures.
+_HYPHEN_CHAIN = re.compile(r"^[^\W\d_]+(?:-[^\W\d_]+){2,}$")
+
+
+def hyphens_for_spaces(layout: Layout, rows: list[RowText], *, taken: tuple[Strike, ...]) -> tuple[Strike, ...]:
+    """Over-typed spans read as a hyphenated chain of three parts or more, one
+    of them no word; a hyphen at a word's end or start continues the chain
+    into the next word of its row (``пемещь-``, ``в``, ``-``, ``испытании``:
+    the spaces kept where the hyphens over them were read as cells of their own)."""
+    found = []
+    for index, (row, text) in enumerate(zip(layout.rows, rows)):
+        words = text.words
+        start = 0
+        while start < len(words):
+            stop = start + 1
+            while stop < len(words) and (words[stop - 1].text.endswith("-") or words[stop].text.startswith("-")):
+                stop += 1
+            chain = "".join(w.text for w in words[start:stop]).strip(".,;:")
+            box = Box.enclosing(w.box for w in words[start:stop])
+            parts = chain.split("-")
+            if (_HYPHEN_CHAIN.match(chain) and any(len(p) >= 3 and not _known(p) for p in parts)
+                    and not any(s.row == index and s.box.x0 < box.x1 and box.x0 < s.box.x1 for s in taken)):
+                found.append(Strike(row=index, box=Box(box.x0, row.box.y0, box.x1, row.box.y1), kind="overtype"))
+            start = stop
     return tuple(found)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -14,12 +15,13 @@ from ocr.engine import TesseractEngine
 from ocr.glyphs import LETTERS, PageCells, learn_glyphs, read_cells
 from ocr.imageio import SourcePage
 from ocr.layout import analyze_layout
-from ocr.layout_model import Strike
+from ocr.layout_model import Strike, TypedRow
 from ocr.model import Box, Word
 from ocr.pipeline import process_page
 from ocr.preprocess import preprocess
 from ocr.recognize import RowText, read_row
-from ocr.reread import confirm_pen_strokes, read_pen_struck, reread_doubtful, restore_case, restore_marks
+from ocr.reread import (confirm_pen_strokes, hyphens_for_spaces, read_pen_struck, reread_doubtful, restore_case,
+                        restore_marks)
 from tests.rendering import LINES, MONO, typed_page
 
 DPI, CPI, SPACING = 300, 10, 1.5
@@ -55,6 +57,29 @@ def test_a_word_over_typed_is_found_and_read_from_the_pages_own_glyphs(tmp_path:
     deletions = page.regions_of("deletion")
     assert [(d.text, d.deletion_kind) for d in deletions] == [(word, "overtype")]
     assert f"~~{word}~~" in page.markup
+
+
+@pytest.mark.parametrize("read, struck", [
+    (("Министерству", "пемещь-", "в", "-", "испытании", "опытных"), (1, 4)),  # the spaces' hyphens as cells
+    (("Министерству", "чемещь-в-иеяызтании", "опытных"), (1, 1)),
+    (("в", "Ростов-на-Дону", "прибыл"), None),  # a compound of words
+    (("тел.", "1-32-17"), None),  # figures
+    (("научно-технический", "план"), None),  # two parts
+])
+def test_words_read_as_a_hyphenated_chain_with_a_part_no_word_are_over_typed(read: tuple[str, ...],
+                                                                            struck: tuple[int, int] | None) -> None:
+    boxes = [Box(100 * i, 100, 100 * i + 90, 130) for i in range(len(read))]
+    row = TypedRow(box=Box(0, 95, 100 * len(read), 135), members=(), baseline=125, char_height=20.0, phase=0.0,
+                   coherence=1.0)
+    layout = SimpleNamespace(rows=(row,))
+    rows = [RowText(tuple(Word(t, b, 0.6) for t, b in zip(read, boxes)))]
+    found = hyphens_for_spaces(layout, rows, taken=())
+    if struck is None:
+        assert found == ()
+    else:
+        assert [(s.kind, s.box.x0, s.box.x1) for s in found] == [
+            ("overtype", boxes[struck[0]].x0, boxes[struck[1]].x1)]
+        assert hyphens_for_spaces(layout, rows, taken=found) == ()  # struck already
 
 
 def test_over_typing_that_runs_on_to_a_word_struck_by_pen_is_a_deletion_of_its_own(tmp_path: Path) -> None:
