@@ -112,7 +112,8 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float, stamp
             band = source[int(max(base - top * ch, 0)):int(max(base - bottom * ch, 1))]
             gaps = [hi > lo and _stroke_across(band[:, lo:hi], max_run=STROKE_MAX_RUN * ch) for lo, hi in windows]
             for start, stop in runs(gaps):
-                if stop - start >= min_gaps:
+                if stop - start >= min_gaps or (bottom > 0 and stop - start == min_gaps - 1
+                                                and _pen_past_both_ends(mask, row, first + start, pitch)):
                     struck[start:stop] = True
         crossings = [_crossings(mask[:, lo:hi], base=base, char_height=ch) if hi > lo else [] for lo, hi in windows]
         struck = _follow_strokes(crossings, struck)
@@ -145,6 +146,30 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float, stamp
             if density >= overtype_ratio:
                 strikes.append(Strike(row=index, box=Box(x0, b.y0, x1, b.y1), kind="overtype", density=density))
     return strikes
+
+
+PEN_PAST_END = 0.25  # of the pitch: how far the pen must run on past one end of a two-letter word
+
+
+def _pen_past_both_ends(mask: np.ndarray, row: TypedRow, cell: int, pitch: float) -> bool:
+    """Whether the pen crossing three gaps from ``cell`` on strikes a two-letter
+    word (``на``, ``не``): it reaches into the cells either side and runs on
+    at least :data:`PEN_PAST_END` into one of them, and they hold no letter,
+    only its line (heavy letters run together leave a space or a letter
+    there, never a thin line alone)."""
+    b = row.box
+    reach = []
+    for k in (cell, cell + 3):
+        x0 = max(int(round(row.phase + (k - 0.5) * pitch)) - b.x0, 0)
+        x1 = min(int(round(row.phase + (k + 0.5) * pitch)) - b.x0, mask.shape[1])
+        cols = mask[:, x0:x1]
+        if x1 <= x0 or not cols.any():
+            return False
+        rows = np.flatnonzero(cols.any(axis=1))
+        if rows[-1] - rows[0] + 1 > STROKE_MAX_RUN * row.char_height:
+            return False
+        reach.append(int(cols.any(axis=0).sum()))
+    return max(reach) >= PEN_PAST_END * pitch
 
 
 # A pen line drifts: slanted, it leaves the small letters and runs on along

@@ -70,6 +70,21 @@ def test_pen_strike_through_words_is_found_in_its_row() -> None:
     assert abs(pens[0].box.x0 - _cell_x(8)) < PITCH and abs(pens[0].box.x1 - _cell_x(19)) < 1.5 * PITCH
 
 
+@pytest.mark.parametrize("before, after, struck", [(0.9, 0.9, True), (0.0, 0.9, True), (0.9, 0.0, True),
+                                                   (0.0, 0.0, False)])
+def test_a_stroke_through_a_two_letter_word_is_found_where_it_runs_on_into_a_space_beside_it(
+        before: float, after: float, struck: bool) -> None:
+    # "на" of row 3 (cells 34, 35): three gaps, one short of a longer word's
+    # four; the pen's line alone in the spaces beside it, running on into
+    # one of them, tells it from letters run together. Stopping at the
+    # word's edges it is left alone.
+    page = typed_page(lines=6).copy()
+    y = _line_mid(3)
+    cv2.line(page, (int(_cell_x(34) - before * PITCH), y + 1), (int(_cell_x(36) + after * PITCH), y - 1), 35, 3)
+    pens = [s for s in analyze_layout(_binary(page), dpi=DPI).strikes if s.kind == "pen"]
+    assert [s.row for s in pens] == ([3] if struck else [])
+
+
 @pytest.mark.parametrize("height", [0.85, 0.0])  # over the small letters' tops, along the baseline
 def test_pen_strike_high_or_low_through_a_long_word_is_found(height: float) -> None:
     clean = typed_page(lines=6)
