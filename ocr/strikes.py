@@ -149,14 +149,16 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float, stamp
 
 
 PEN_PAST_END = 0.25  # of the pitch: how far the pen must run on past one end of a two-letter word
+PEN_CLEAR_OF_BASE = 0.15  # type heights: a zigzag's line beside a word stays this far above the baseline
 
 
 def _pen_past_both_ends(mask: np.ndarray, row: TypedRow, cell: int, pitch: float) -> bool:
     """Whether the pen crossing three gaps from ``cell`` on strikes a two-letter
     word (``на``, ``не``): it reaches into the cells either side and runs on
     at least :data:`PEN_PAST_END` into one of them, and they hold no letter,
-    only its line (heavy letters run together leave a space or a letter
-    there, never a thin line alone)."""
+    only its line: a thin one, or a zigzag clear of the baseline that letters
+    stand on (heavy letters run together leave a space or a letter there,
+    never a line alone)."""
     b = row.box
     reach = []
     for k in (cell, cell + 3):
@@ -166,8 +168,10 @@ def _pen_past_both_ends(mask: np.ndarray, row: TypedRow, cell: int, pitch: float
         if x1 <= x0 or not cols.any():
             return False
         rows = np.flatnonzero(cols.any(axis=1))
-        if rows[-1] - rows[0] + 1 > STROKE_MAX_RUN * row.char_height:
-            return False
+        top, foot = (row.baseline - b.y0 - rows[[0, -1]]) / row.char_height  # heights above the baseline
+        thin = rows[-1] - rows[0] + 1 <= STROKE_MAX_RUN * row.char_height
+        if not (thin or (foot >= PEN_CLEAR_OF_BASE and top <= PEN_BANDS[1][0][0])):
+            return False  # a letter stands on the baseline; a zigzag's line stays clear of it
         reach.append(int(cols.any(axis=0).sum()))
     return max(reach) >= PEN_PAST_END * pitch
 

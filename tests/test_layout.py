@@ -85,6 +85,17 @@ def test_a_stroke_through_a_two_letter_word_is_found_where_it_runs_on_into_a_spa
     assert [s.row for s in pens] == ([3] if struck else [])
 
 
+def test_a_zigzag_through_a_two_letter_word_is_found() -> None:
+    # up and down between the small letters' middle and the capitals' height, clear of the baseline
+    clean = typed_page(lines=6)
+    row = analyze_layout(_binary(clean), dpi=DPI).rows[3]
+    low, high = int(row.baseline - 0.25 * row.char_height), int(row.baseline - 0.8 * row.char_height)
+    xs = [_cell_x(k) + 0.5 * PITCH for k in range(33, 37)]  # a turn over each cell, spaces beside the word too
+    points = np.array([(int(x), high if i % 2 else low) for i, x in enumerate(xs)], np.int32)
+    page = cv2.polylines(clean.copy(), [points], False, 35, 3)
+    assert [s.row for s in analyze_layout(_binary(page), dpi=DPI).strikes if s.kind == "pen"] == [3]
+
+
 @pytest.mark.parametrize("height", [0.85, 0.0])  # over the small letters' tops, along the baseline
 def test_pen_strike_high_or_low_through_a_long_word_is_found(height: float) -> None:
     clean = typed_page(lines=6)
