@@ -235,8 +235,9 @@ def restore_short_i(row: RowText) -> tuple[RowText, list[tuple[int, str]]]:
         if len(core) < 3 or not core.isalpha() or core[-1] != "и":
             continue
         with_breve = core[:-1] + "й"
-        gain = russian_zipf(with_breve) - russian_zipf(core)
-        if (len(core) >= 4 and core[-2] == "ы") or (gain >= SHORT_I_MIN_GAIN and russian_zipf(with_breve) >= NEAREST_MIN_ZIPF):
+        common = russian_zipf(with_breve)
+        if (len(core) >= 4 and core[-2] == "ы") or (
+                common >= NEAREST_MIN_ZIPF and common - russian_zipf(core) >= SHORT_I_MIN_GAIN):
             changed.append((i, word.text))
             words[i] = Word(lead + with_breve + trail, word.box, word.conf)
     return (RowText(tuple(words), row.spaced), changed) if changed else (row, changed)
@@ -260,14 +261,15 @@ def join_split_words(row: RowText) -> tuple[RowText, list[tuple[int, str]]]:
         lead_a, core_a, trail_a = _CORE.match(a.text).groups()
         lead_b, core_b, _ = _CORE.match(b.text).groups()
         both_words = min(_known(core_a, russian_zipf), _known(core_b, russian_zipf)) >= NEAREST_MIN_ZIPF
-        letters = core_a.isalpha() and core_b.isalpha()
+        shorter, longer = sorted((len(core_a), len(core_b)))
         # a small letter standing alone that is no word (``т рехсменная``) is a piece of its
         # neighbour; a capital is an initial
         lone = core_a if len(core_a) == 1 else core_b
-        stray = (sorted((len(core_a), len(core_b)))[0] == 1 and max(len(core_a), len(core_b)) >= 2
-                 and lone.islower() and lone not in ONE_LETTER_WORDS and not trail_a and not lead_b)
-        if letters and (stray or (not both_words and min(len(core_a), len(core_b)) >= 2
-                                  and nearest_word((core_a + core_b).lower(), max_ratio=JOIN_MAX_RATIO) is not None)):
+        stray = (shorter == 1 and longer >= 2 and lone.islower() and lone not in ONE_LETTER_WORDS
+                 and not trail_a and not lead_b)
+        near = (not both_words and shorter >= 2
+                and nearest_word((core_a + core_b).lower(), max_ratio=JOIN_MAX_RATIO) is not None)
+        if core_a.isalpha() and core_b.isalpha() and (stray or near):
             joined.append((i, f"{a.text} {b.text}"))
             words[i:i + 2] = [Word(lead_a + core_a + b.text, Box.enclosing((a.box, b.box)), min(a.conf, b.conf))]
             continue  # the joined word may take the next piece too

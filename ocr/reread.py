@@ -78,7 +78,7 @@ def find_overtyping(cells: PageCells, layout: Layout, rows: list[RowText], glyph
                 continue
             x0, x1 = x_of(row, ks[start], layout.pitch), x_of(row, ks[stop - 1] + 1, layout.pitch)
             words = [w for w in text.words if x0 <= w.box.center[0] < x1]
-            if not words or any(s.row == index and s.box.x0 < x1 and x0 < s.box.x1 for s in layout.strikes):
+            if not words or _struck(layout.strikes, index, x0, x1):
                 continue
             if any(s.intersection(Box(x0, row.box.y0, x1, row.box.y1)) for s in layout.stamps):
                 continue  # a stamp's ink over the letters
@@ -94,6 +94,11 @@ def find_overtyping(cells: PageCells, layout: Layout, rows: list[RowText], glyph
                     found.append(Strike(row=index, box=Box(x0, row.box.y0, x1, row.box.y1), kind="overtype"))
                     break
     return tuple(found) + hyphens_for_spaces(layout, rows, taken=layout.strikes + tuple(found))
+
+
+def _struck(strikes: tuple[Strike, ...], row: int, x0: int, x1: int) -> bool:
+    """Whether a strike of ``strikes`` on ``row`` overlaps columns [x0, x1)."""
+    return any(s.row == row and s.box.x0 < x1 and x0 < s.box.x1 for s in strikes)
 
 
 # Over-typing with hyphens puts one in every space between the struck words
@@ -124,7 +129,7 @@ def hyphens_for_spaces(layout: Layout, rows: list[RowText], *, taken: tuple[Stri
             box = Box.enclosing(w.box for w in words[start:stop])
             parts = chain.split("-")
             if (_HYPHEN_CHAIN.match(chain) and any(len(p) >= 3 and not _known(p) for p in parts)
-                    and not any(s.row == index and s.box.x0 < box.x1 and box.x0 < s.box.x1 for s in taken)):
+                    and not _struck(taken, index, box.x0, box.x1)):
                 found.append(Strike(row=index, box=Box(box.x0, row.box.y0, box.x1, row.box.y1), kind="overtype"))
             start = stop
     return tuple(found)

@@ -28,10 +28,16 @@ def _cells(mask: np.ndarray, row: TypedRow, pitch: float) -> tuple[int, np.ndarr
     last = int(np.ceil((b.x1 - row.phase) / pitch))
     cells = []
     for k in range(first, last + 1):
-        x0 = max(int(round(row.phase + (k - 0.5) * pitch)) - b.x0, 0)
-        x1 = min(int(round(row.phase + (k + 0.5) * pitch)) - b.x0, mask.shape[1])
+        x0, x1 = _cell_columns(row, k, pitch, mask.shape[1])
         cells.append(int(mask[:, x0:x1].sum()) if x1 > x0 else 0)
     return first, np.asarray(cells, dtype=float)
+
+
+def _cell_columns(row: TypedRow, k: int, pitch: float, width: int) -> tuple[int, int]:
+    """[x0, x1) of character cell ``k`` in the row box's columns, cut to its ``width``."""
+    x0 = max(int(round(row.phase + (k - 0.5) * pitch)) - row.box.x0, 0)
+    x1 = min(int(round(row.phase + (k + 0.5) * pitch)) - row.box.x0, width)
+    return x0, x1
 
 
 # Where a pen stroke crosses the gaps between cells: (top, bottom) heights
@@ -159,18 +165,16 @@ def _pen_past_both_ends(mask: np.ndarray, row: TypedRow, cell: int, pitch: float
     only its line: a thin one, or a zigzag clear of the baseline that letters
     stand on (heavy letters run together leave a space or a letter there,
     never a line alone)."""
-    b = row.box
     reach = []
     for k in (cell, cell + 3):
-        x0 = max(int(round(row.phase + (k - 0.5) * pitch)) - b.x0, 0)
-        x1 = min(int(round(row.phase + (k + 0.5) * pitch)) - b.x0, mask.shape[1])
+        x0, x1 = _cell_columns(row, k, pitch, mask.shape[1])
         cols = mask[:, x0:x1]
         if x1 <= x0 or not cols.any():
             return False
         rows = np.flatnonzero(cols.any(axis=1))
-        top, foot = (row.baseline - b.y0 - rows[[0, -1]]) / row.char_height  # heights above the baseline
+        top, foot = (row.baseline - row.box.y0 - rows[[0, -1]]) / row.char_height  # heights above the baseline
         thin = rows[-1] - rows[0] + 1 <= STROKE_MAX_RUN * row.char_height
-        if not (thin or (foot >= PEN_CLEAR_OF_BASE and top <= PEN_BANDS[1][0][0])):
+        if not (thin or (foot >= PEN_CLEAR_OF_BASE and top <= STROKE_HIGH)):
             return False  # a letter stands on the baseline; a zigzag's line stays clear of it
         reach.append(int(cols.any(axis=0).sum()))
     return max(reach) >= PEN_PAST_END * pitch
