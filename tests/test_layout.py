@@ -85,6 +85,15 @@ def test_a_stroke_through_a_two_letter_word_is_found_where_it_runs_on_into_a_spa
     assert [s.row for s in pens] == ([3] if struck else [])
 
 
+def test_a_line_across_three_gaps_inside_a_word_is_no_two_letter_strike() -> None:
+    # heavy letters run together inside "прошлогодний" ink three gaps as well,
+    # but the cells either side hold letters, not a line alone
+    page = typed_page(lines=6).copy()
+    y = _line_mid(3)
+    cv2.line(page, (_cell_x(24) - 4, y), (_cell_x(26) + 4, y), 35, 3)
+    assert [s for s in analyze_layout(_binary(page), dpi=DPI).strikes if s.kind == "pen"] == []
+
+
 def test_a_zigzag_through_a_two_letter_word_is_found() -> None:
     # up and down between the small letters' middle and the capitals' height, clear of the baseline
     clean = typed_page(lines=6)
