@@ -224,16 +224,11 @@ ZIPF_ONE = 9.0
 _MARKS = ".,:;-()!?\"'/№"  # around a word's letters, kept as read
 
 
-def ctc_log_likelihood(logp: np.ndarray, labels: list[int]) -> float:
-    """log P(``labels`` | ``logp``), ``logp`` (T, classes) log probabilities
-    with class 0 the blank."""
-    return float(ctc_log_likelihoods(logp, [labels])[0])
-
-
 def ctc_log_likelihoods(logp: np.ndarray, label_seqs: list[list[int]]) -> np.ndarray:
-    """log P(labels | ``logp``) for each of ``label_seqs`` at once: the CTC
-    forward pass over blank-separated labels, the sequences padded with
-    blanks after their ends (nothing flows back from the padding)."""
+    """log P(labels | ``logp``) for each of ``label_seqs`` at once, ``logp``
+    (T, classes) log probabilities with class 0 the blank: the CTC forward
+    pass over blank-separated labels, the sequences padded with blanks after
+    their ends (nothing flows back from the padding)."""
     n = len(label_seqs)
     ends = np.array([2 * len(labels) for labels in label_seqs])
     ext = np.zeros((n, int(ends.max()) + 1), dtype=int)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from rapidfuzz.distance import Levenshtein
 
-from ocr.handread import (HEIGHT, PAD_X, _conv3x3, _lstm, _maxpool, ctc_log_likelihood, ctc_log_likelihoods, decode, hand_model,
+from ocr.handread import (HEIGHT, PAD_X, _conv3x3, _lstm, _maxpool, ctc_log_likelihoods, decode, hand_model,
                           lexicon_words, line_image, text_of)
 
 
@@ -83,7 +83,7 @@ def test_ctc_likelihood_sums_every_alignment(labels: list[int]) -> None:
     probs = np.random.default_rng(len(labels)).dirichlet(np.ones(3), size=6)
     total = sum(np.prod(probs[np.arange(6), path]) for path in itertools.product(range(3), repeat=6)
                 if _collapse(path) == labels)
-    assert ctc_log_likelihood(np.log(probs), labels) == pytest.approx(np.log(total))
+    assert ctc_log_likelihoods(np.log(probs), [labels])[0] == pytest.approx(np.log(total))
 
 
 def test_ctc_likelihoods_of_sequences_of_any_length_at_once() -> None:
