@@ -32,6 +32,9 @@ from ocr.model import Box
 from ocr.strikes import find_strikes
 
 
+LETTER_MIN_AREA = 0.05  # type heights squared: less ink than this is a speck, not a letter or a word's piece
+
+
 class StampFrame(NamedTuple):
     """A stamp's border, the component ``label``; ``joined`` when it is joined to typing it touches."""
 
@@ -551,7 +554,7 @@ def _upright_writing(comps: Components, rows: list[TypedRow], char_height: float
     right = float(np.percentile([r.box.x1 for r in rows], 90)) + 0.5 * pitch
     b = comps.boxes
     margin = (b[:, 2] <= left) | (b[:, 0] >= right)
-    candidates = np.flatnonzero((comps.areas >= 0.05 * char_height ** 2) & margin)
+    candidates = np.flatnonzero((comps.areas >= LETTER_MIN_AREA * char_height ** 2) & margin)
     stacked = stack_upright(comps, [np.array([c]) for c in candidates if c > 0], char_height=char_height)
     return [g for g in stacked if g.size > 1]
 
@@ -625,7 +628,7 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     in_rows = np.zeros(len(comps.areas), dtype=bool)
     for r in rows:
         in_rows[list(r.members)] = True
-    letters = (comps.areas >= 0.05 * char_height ** 2) & ~in_rows
+    letters = (comps.areas >= LETTER_MIN_AREA * char_height ** 2) & ~in_rows
     letters[0] = False
     known = list(stamps)
     stamps, in_stamp = list(known), np.zeros(len(comps.areas), dtype=bool)
@@ -651,7 +654,8 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
         in_row[list(r.members)] = True
     darkness = relative_darkness(comps, gray, rows)
     loose = ~in_row & ~in_stamp
-    weak = loose & ((comps.areas < max(0.05 * char_height ** 2, 4)) | faint_components(darkness, len(comps.areas)))
+    speck = comps.areas < max(LETTER_MIN_AREA * char_height ** 2, 4)
+    weak = loose & (speck | faint_components(darkness, len(comps.areas)))
     strong = np.flatnonzero(loose & ~weak & ~upright)
     grouped = group_handwriting(comps, strong[strong > 0], char_height=char_height)
     grouped += [g[~weak[g]] for g in uprights if (~weak[g]).any()]

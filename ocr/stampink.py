@@ -14,7 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ocr.layout import estimate_char_height, find_stamps
+from ocr.layout import LETTER_MIN_AREA, estimate_char_height, find_stamps
 from ocr.layout_model import components_of
 from ocr.model import Box
 
@@ -22,7 +22,6 @@ STAMP_MIN_CHROMA = 6.0  # Lab units (OpenCV's 8-bit a*, b*): a stamp's ink this 
 STAMP_SHARE = 0.5  # of the stamp ink's chroma, along its hue: a pixel so coloured is the stamp's
 STAMP_DARKER = 40.0  # Lab lightness units: ink this much darker than the stamp's is type or pen under it
 TYPING_MAX_SHARE = 0.25  # of the stamp's hue in the page's typing: more, and the two cannot be told apart
-STAMP_LETTERS = 0.05  # type heights squared: the least ink of a letter held inside a frame
 
 
 def drop_stamp_ink(binary: np.ndarray, gray: np.ndarray, color: np.ndarray, *, dpi: int
@@ -35,7 +34,7 @@ def drop_stamp_ink(binary: np.ndarray, gray: np.ndarray, color: np.ndarray, *, d
         return binary, gray, [], 0  # a gray scan, or black ink only: nothing to tell apart (and quick)
     comps = components_of(binary)
     char_height = estimate_char_height(comps, dpi=dpi)
-    letters = comps.areas >= STAMP_LETTERS * char_height ** 2
+    letters = comps.areas >= LETTER_MIN_AREA * char_height ** 2
     letters[0] = False
     frames = [f for f in find_stamps(comps, char_height=char_height, letters=letters) if not f.joined]
     if not frames:
