@@ -118,7 +118,7 @@ def find_strikes(comps: Components, rows: list[TypedRow], *, pitch: float, stamp
             band = source[int(max(base - top * ch, 0)):int(max(base - bottom * ch, 1))]
             gaps = [hi > lo and _stroke_across(band[:, lo:hi], max_run=STROKE_MAX_RUN * ch) for lo, hi in windows]
             for start, stop in runs(gaps):
-                if stop - start >= min_gaps or (bottom > 0 and stop - start == min_gaps - 1
+                if stop - start >= min_gaps or ((top, bottom) == CORE_BAND and stop - start == min_gaps - 1
                                                 and _pen_past_both_ends(mask, row, first + start, pitch)):
                     struck[start:stop] = True
         crossings = [_crossings(mask[:, lo:hi], base=base, char_height=ch) if hi > lo else [] for lo, hi in windows]
