@@ -191,11 +191,14 @@ def classify_hand(comps: Components, members: np.ndarray, rows: list[TypedRow], 
         return HandBlock(box=box, members=own, kind="checkmark")
     if is_upright(box, char_height=char_height):
         return HandBlock(box=box, members=own, kind="margin_note", upright=True)
-    kind: HandKind = "margin_note"
-    if (box.height >= SIGNATURE_MIN_HEIGHT * char_height
-            and members.size <= SIGNATURE_MAX_PIECES * box.width / char_height):
-        kind = "signature"
-    return HandBlock(box=box, members=own, kind=kind)
+    return HandBlock(box=box, members=own, kind=_note_or_signature(box, members.size, char_height))
+
+
+def _note_or_signature(box: Box, pieces: int, char_height: float) -> HandKind:
+    """A signature when the writing is tall and joined up (see SIGNATURE_MIN_HEIGHT), else a margin note."""
+    if box.height >= SIGNATURE_MIN_HEIGHT * char_height and pieces <= SIGNATURE_MAX_PIECES * box.width / char_height:
+        return "signature"
+    return "margin_note"
 
 
 def writing_blocks(comps: Components, group: np.ndarray, weak: np.ndarray, darkness: np.ndarray | None, *,
@@ -217,6 +220,67 @@ def writing_blocks(comps: Components, group: np.ndarray, weak: np.ndarray, darkn
     if darkness is not None and float(np.median(darkness[writing])) < PENCIL_DARKNESS:
         writing = np.sort(np.concatenate([writing, _dots_in_line(comps, writing, weak, char_height=char_height)]))
     return [*blocks, writing]
+
+
+# Written lines one under another (a signature and the date under it, a note
+# of two lines) group as one block, which a line reader reads as nothing.
+# Their letters' middles stand a line apart, those of one line (capitals,
+# descenders, a slope) within a type height of their neighbours. Dots and
+# commas go with the line nearest them; a flourish or an underline (a long
+# thin stroke: each column of its ink a stroke's width high) with the line
+# it stands under, however near the next line's tops it runs.
+LINE_GAP = 1.0  # type heights between the middles of the nearest letters of two lines
+LINE_MIN_LETTERS = 2
+DOT_MAX = 0.5  # type heights: a dot or a comma is no taller nor wider
+STROKE_MIN_WIDTH = 2.0  # type heights: a flourish or an underline is longer
+STROKE_MAX_SPAN = 0.3  # type heights: the median height of its ink over a column
+
+
+def in_written_lines(comps: Components, block: HandBlock, *, char_height: float) -> list[HandBlock]:
+    """A note or a signature parted into its written lines (:func:`written_lines`),
+    each a note or a signature of its own; other blocks whole. Parted after
+    it is classified: a resolution of several lines over a typed line is a
+    note, not a note with an insertion under it."""
+    if block.kind not in ("margin_note", "signature") or block.upright:
+        return [block]
+    lines = written_lines(comps, np.asarray(block.members), char_height=char_height)
+    if len(lines) == 1:
+        return [block]
+    parted = []
+    for members in lines:
+        box = comps.enclosing(members)
+        parted.append(HandBlock(box=box, members=tuple(int(m) for m in members),
+                                kind=_note_or_signature(box, members.size, char_height)))
+    return parted
+
+
+def written_lines(comps: Components, members: np.ndarray, *, char_height: float) -> list[np.ndarray]:
+    """Writing parted into its written lines, top to bottom (:data:`LINE_GAP`),
+    each of :data:`LINE_MIN_LETTERS` letters at least; whole when it is one line."""
+    middle = (comps.boxes[members, 1] + comps.boxes[members, 3]) / 2
+    dot = (comps.heights[members] <= DOT_MAX * char_height) & (comps.widths[members] <= DOT_MAX * char_height)
+    stroke = np.array([comps.widths[m] >= STROKE_MIN_WIDTH * char_height and _thin(comps, int(m), char_height)
+                       for m in members], dtype=bool)
+    ys = np.sort(middle[~dot & ~stroke])
+    lines = np.split(ys, np.flatnonzero(np.diff(ys) >= LINE_GAP * char_height) + 1)
+    if len(lines) < 2 or min(line.size for line in lines) < LINE_MIN_LETTERS:
+        return [members]
+    tops = np.array([line[0] for line in lines])
+    centres = np.array([np.median(line) for line in lines])
+    line_of = np.where(dot, np.abs(middle[:, None] - centres[None, :]).argmin(axis=1),
+                       np.maximum(np.searchsorted(tops, middle, side="right") - 1, 0))
+    return [np.sort(members[line_of == i]) for i in range(len(lines))]
+
+
+def _thin(comps: Components, label: int, char_height: float) -> bool:
+    """Whether a component's ink is a line: over the median column, no
+    higher than :data:`STROKE_MAX_SPAN`."""
+    x0, y0, x1, y1 = (int(v) for v in comps.boxes[label])
+    ink = comps.labels[y0:y1, x0:x1] == label
+    rows = np.arange(y1 - y0)[:, None]
+    inked = ink.any(axis=0)
+    span = np.where(ink, rows, -1).max(axis=0) - np.where(ink, rows, y1 - y0).min(axis=0) + 1
+    return float(np.median(span[inked])) <= STROKE_MAX_SPAN * char_height
 
 
 def is_flat_ink(comps: Components, members: np.ndarray, gray: np.ndarray) -> bool:

@@ -248,6 +248,15 @@ class Preprocessed:
         return map_box_back(box, self.matrix, size=self.source_size)
 
 
+# On a sheet of A4 proportions, how far (relative) the resolution the type
+# gives may stand from the one the sheet's width gives. The type's reading
+# is snapped to a standard resolution, so it either confirms the width's or
+# names a neighbouring one (150 for 200, 240 or 400 for 300): on the 106
+# corpus pages it did so three times, each on a sheet of few typed lines
+# whose handwriting it measured, and each wrong.
+PAGE_DPI_SLACK = 0.15
+
+
 def preprocess(source: SourcePage, *, dpi: int | None = None, max_skew_deg: float = 5.0,
                min_deskew_deg: float = 0.05, sauvola_k: float = 0.12,
                contrast_target: float = 160.0, remove_borders: bool = True) -> Preprocessed:
@@ -284,7 +293,7 @@ def preprocess(source: SourcePage, *, dpi: int | None = None, max_skew_deg: floa
         final_dpi, dpi_source = source.dpi, "file"
     else:
         estimated = estimate_dpi_from_text(binary)
-        if estimated and (not is_page_like(w, h) or abs(estimated - rough_dpi) <= 0.35 * rough_dpi):
+        if estimated and (not is_page_like(w, h) or abs(estimated - rough_dpi) <= PAGE_DPI_SLACK * rough_dpi):
             final_dpi, dpi_source = estimated, "estimated"
         else:
             # too little text to measure, or a measure that contradicts a page of

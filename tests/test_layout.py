@@ -10,8 +10,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr.layout import (TYPED_TOP, _height_modes, _merge_overlapping_insertions, analyze_layout, enclosed_share,
-                        find_stamps, typed_part)
-from ocr.handblocks import writing_blocks
+                        find_stamps, find_typed_rows, typed_part)
+from ocr.handblocks import in_written_lines, writing_blocks
 from ocr.layout_model import Components, HandBlock, TypedRow, components_of
 from ocr.model import Box
 from ocr.preprocess import binarize
@@ -324,9 +324,9 @@ def test_a_tick_after_a_note_and_before_a_note_of_two_lines_are_ticks_of_their_o
     page = _tick(page, 100 + int(_text_width("неоднократно", 44)) + 20, 190, broken=True)
     page = _tick(page, 100, 400)
     page = _handwrite(page, "Разослано по дорогам", 160, 390, 44)
-    page = _handwrite(page, "20 окт 1958 г.", 160, 450, 44)  # a second line under the first
+    page = _handwrite(page, "и доложить к 20 окт", 160, 450, 44)  # a second line under the first
     layout = analyze_layout(_binary(page), dpi=DPI)
-    assert sorted(h.kind for h in layout.hand) == ["checkmark", "checkmark", "margin_note", "margin_note"]
+    assert sorted(h.kind for h in layout.hand) == ["checkmark", "checkmark"] + ["margin_note"] * 3  # a block a line
     first, second = sorted((h for h in layout.hand if h.kind == "checkmark"), key=lambda h: h.box.y0)
     assert first.box.x0 >= 100 + _text_width("неоднократно", 44) and second.box.x1 <= 146
 
@@ -645,3 +645,74 @@ def test_insertions_over_one_row_whose_boxes_overlap_are_one_and_others_stay_apa
     assert sorted(len(b.members) for b in merged) == [1, 1, 2]
     joined = next(b for b in merged if len(b.members) == 2)
     assert (joined.box.x0, joined.box.x1) == (20, 120)
+
+
+def _last_sheet(*, flourish_y: int, joined: bool) -> np.ndarray:
+    """A last sheet without typing: a signature at size 60, a flourish under
+    it at ``flourish_y`` (drawn on from its last letter when ``joined``),
+    and the date written under both."""
+    page = np.full((700, 1400), 255, np.uint8)
+    page = _handwrite(page, "А. Зубарев", 500, 200, 60).copy()
+    start = (744, 262) if joined else (700, flourish_y)
+    cv2.polylines(page, [np.array([start, (760, flourish_y), (1000, flourish_y - 8)], np.int32)], False, 40, 4)
+    return _handwrite(page, "Москва июнь", 520, 300, 44)
+
+
+def test_a_signature_and_the_date_under_it_are_two_lines_and_its_flourish_goes_with_the_signature() -> None:
+    layout = analyze_layout(_binary(_last_sheet(flourish_y=308, joined=True)), dpi=DPI)
+    assert len(layout.hand) == 2 and not layout.rows
+    signature, date = sorted(layout.hand, key=lambda h: h.box.y0)
+    assert signature.box.x1 >= 1000 - 2 and date.box.x1 < 800  # the flourish's right end is the signature's
+    assert signature.box.y1 <= date.box.y0 + 10
+
+
+def test_a_flourish_nearer_the_line_under_it_goes_with_the_line_it_underlines() -> None:
+    ink = _binary(_last_sheet(flourish_y=302, joined=False))  # 26 px under the signature's foot, 11 over the date
+    comps = components_of(ink)
+    block = HandBlock(box=comps.enclosing(np.arange(1, len(comps.areas))),
+                      members=tuple(range(1, len(comps.areas))), kind="margin_note")
+    lines = in_written_lines(comps, block, char_height=22.0)
+    assert len(lines) == 2
+    assert lines[0].box.x1 >= 1000 - 2 and lines[1].box.x1 < 800
+    assert in_written_lines(comps, replace(block, kind="insertion"), char_height=22.0) == [replace(block, kind="insertion")]
+
+
+def test_one_written_line_sloping_with_dots_and_descenders_stays_one_block() -> None:
+    page = np.full((600, 1600), 255, np.uint8)
+    x = 100
+    for k, word in enumerate(("Прошу", "рассмотреть,", "доложить", "срочно.")):  # each word a little lower
+        page = _handwrite(page, word, x, 200 + 12 * k, 48)
+        x += int(_text_width(word + " ", 48))
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    assert [h.kind for h in layout.hand] == ["margin_note"]
+
+
+def test_a_page_number_on_a_sheet_without_typing_is_typed_but_written_marks_are_not() -> None:
+    page = np.full((1200, 1600), 255, np.uint8)
+    page = _handwrite(page, "А. Зубарев", 800, 400, 60)
+    font = ImageFont.truetype(str(MONO), round(DPI / 12 / 0.6))  # elite type
+    img = Image.fromarray(page)
+    ImageDraw.Draw(img).text((700, 150), "- 3 -", font=font, fill=30)
+    layout = analyze_layout(_binary(np.asarray(img)), dpi=DPI)
+    assert len(layout.rows) == 1 and layout.rows[0].box.y1 < 300
+    assert len(layout.hand) == 1 and layout.hand[0].box.y0 >= 380  # the signature, whole and written
+
+
+def test_a_written_line_that_locks_loosely_on_a_grid_is_no_typing_on_a_sheet_of_few_typed_lines() -> None:
+    comps_ink = np.zeros((200, 1200), np.uint8)
+    rng = np.random.default_rng(3)
+    xs = 100 + np.arange(12) * 30 + rng.uniform(-7, 7, 12)  # a grid of 30 px, each letter up to 7 px off it
+    for x in xs:
+        comps_ink[100:124, int(x) - 6:int(x) + 6] = 1
+    comps = components_of(comps_ink)
+    from ocr.layout_model import coherence
+    members = np.arange(1, len(comps.areas))
+    xc = (comps.boxes[members, 0] + comps.boxes[members, 2]) / 2
+    assert 0.55 <= coherence(xc, 30.0)[0] < 0.8  # loose: would pass for typing on a page of typed lines
+    rows, other = find_typed_rows(comps, char_height=24.0, pitch=30.0)
+    assert not rows and len(other) == 1
+    comps_ink[:] = 0
+    for x in 100 + np.arange(12) * 30:  # the same letters on the grid
+        comps_ink[100:124, x - 6:x + 6] = 1
+    rows, _ = find_typed_rows(components_of(comps_ink), char_height=24.0, pitch=30.0)
+    assert len(rows) == 1

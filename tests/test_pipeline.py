@@ -99,8 +99,8 @@ def test_handwriting_is_read_by_the_hand_model_when_there_is_one(tmp_path: Path)
 
 
 @pytest.mark.parametrize("kind, read", [("insertion", "кадров"), ("margin_note", "кадров"),
-                                        ("signature", "Кадрв")])
-def test_notes_and_insertions_are_read_by_the_hand_model_and_signatures_are_not(kind: str, read: str) -> None:
+                                        ("signature", "кадров"), ("checkmark", "Кадрв")])
+def test_writing_is_read_by_the_hand_model_and_ticks_are_not(kind: str, read: str) -> None:
     pre = preprocess(SourcePage(path=Path("p.png"), index=0, image=_page_with_corrections(), dpi=300))
     layout = analyze_layout(pre.binary, dpi=pre.dpi, gray=pre.gray)
     block = replace(next(h for h in layout.hand if h.kind == "insertion"), kind=kind)
