@@ -18,7 +18,7 @@ from ocr.layout_model import HandBlock, Layout, Strike
 from ocr.lexicon import NEAREST_MIN_ZIPF, russian_zipf
 from ocr.model import Box, Region, Word
 from ocr.postcorrect import small_initial
-from ocr.recognize import RowText
+from ocr.recognize import RowText, spaced_by_pitch
 
 MapBox = Callable[[Box], Box]
 OVERTYPE_MAX_CONF = 0.7  # over-typed letters are read with low confidence
@@ -80,6 +80,45 @@ def confirm_strikes(strikes: Sequence[Strike], rows: Sequence[RowText]) -> tuple
     candidate that reads as over-typed. Call it on the words as recognised,
     before any dictionary repair makes them look like words."""
     return tuple(s for s in strikes if s.kind == "pen" or _looks_overtyped(rows[s.row], s.box))
+
+
+def split_at_strikes(strikes: Sequence[Strike], rows: Sequence[RowText], *, pitch: float) -> list[RowText]:
+    """The rows with each word that runs across a strike's end split there.
+
+    A pen line that starts in the space before a word, or ends in the one
+    after it, joins the word to its neighbour for Tesseract, which reads the
+    space as a mark (``готова`оказахь.`` for ``готова ~~оказать~~``), and the
+    word beside the struck one goes with it. On a typewriter a character is
+    a cell, so where the word's letters fill its cells one each and it reads
+    a mark that is no letter or figure in the cell beside the strike's end,
+    the mark is that space: the word is cut there, two or more letters a side.
+    """
+    rows = list(rows)
+    for strike in strikes:
+        row = rows[strike.row]
+        words = [piece for w in row.words for piece in _cut_at(w, strike.box.x0, pitch=pitch, before=True)]
+        words = [piece for w in words for piece in _cut_at(w, strike.box.x1, pitch=pitch, before=False)]
+        if len(words) != len(row.words):
+            rows[strike.row] = replace(row, words=tuple(words), spaced=spaced_by_pitch(tuple(words), pitch=pitch))
+    return rows
+
+
+def _cut_at(word: Word, x: int, *, pitch: float, before: bool) -> list[Word]:
+    """``word`` cut at the cell edge nearest ``x``, the cell on the far side of
+    the strike (``before`` it: the one left of ``x``) dropped as the space
+    read as a mark; the word whole unless it fills one cell a character and
+    reads no letter or figure there, with two letters at least either side."""
+    text, box = word.text, word.box
+    if abs(len(text) - box.width / pitch) > 1:
+        return [word]
+    edge = int(round((x - box.x0) / box.width * len(text)))  # the first character past x
+    space = edge - 1 if before else edge
+    if not (2 <= space and space + 1 <= len(text) - 2) or text[space].isalnum():
+        return [word]
+    left, right = text[:space], text[space + 1:]
+    step = box.width / len(text)
+    return [Word(left, Box(box.x0, box.y0, int(box.x0 + space * step), box.y1), word.conf),
+            Word(right, Box(int(box.x0 + (space + 1) * step), box.y0, box.x1, box.y1), word.conf)]
 
 
 def _looks_overtyped(row: RowText, box: Box) -> bool:

@@ -16,7 +16,8 @@ from typing import Callable, TypeVar
 
 import numpy as np
 
-from ocr.assemble import NOTE_MIN_CONF, assemble, assemble_print, confirm_strikes, is_under, is_writing
+from ocr.assemble import (NOTE_MIN_CONF, assemble, assemble_print, confirm_strikes, is_under, is_writing,
+                          split_at_strikes)
 from ocr.carets import take_carets
 from ocr.engine import Engine
 from ocr.glyphs import Glyphs, PageCells, learn_glyphs
@@ -85,6 +86,7 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
                           seconds=seconds)
 
     layout = replace(layout, strikes=confirm_strikes(layout.strikes, rows))
+    rows = split_at_strikes(layout.strikes, rows, pitch=layout.pitch)
     (layout, rows, hands, cells, glyphs, values), seconds = _timed(
         lambda: _glyph_stage(pre.gray, layout, rows, hands, engine=engine, dpi=pre.dpi, hand_model=hand_model))
     glyphs_step = Step("glyphs", params={"method": "superposition on the page's own glyphs",

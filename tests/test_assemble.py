@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from ocr import markup
-from ocr.assemble import assemble, confirm_strikes
+from ocr.assemble import assemble, confirm_strikes, split_at_strikes
 from ocr.layout_model import HandBlock, Strike, TypedRow
 from ocr.model import Box, Word
 from ocr.recognize import RowText
@@ -129,3 +129,30 @@ def test_a_signature_read_as_nothing_stays_a_region_without_text(read: str, conf
     signatures = [r for r in result.regions if r.kind == "signature"]
     assert [(r.box, r.text, r.conf) for r in signatures] == [(Box(300, 200, 700, 280), "", 0.0)]
     assert result.markup == "текст"
+
+
+PITCH = 16.0
+
+
+def _typed(text: str, cell: int) -> Word:
+    """A word typed from ``cell``, one cell a character."""
+    return Word(text, Box(int(cell * PITCH), 100, int((cell + len(text)) * PITCH), 120), 0.8)
+
+
+@pytest.mark.parametrize("text, start, stop, words", [
+    ("готова`оказахь.", 7, 15, ["готова", "оказахь."]),  # the pen from the space before the word
+    ("оказать`готова", 0, 7, ["оказать", "готова"]),  # and on into the space after it
+    ("готова`оказахь.", 5, 15, ["готова`оказахь."]),  # a stroke from inside a letter leaves the word whole
+    ("северозападный", 6, 14, ["северозападный"]),  # no mark where the stroke starts
+    ("в`оказать", 2, 9, ["в`оказать"]),  # one letter is no word to cut off
+])
+def test_a_word_running_across_a_strikes_end_is_cut_where_it_reads_the_space_as_a_mark(
+        text: str, start: int, stop: int, words: list[str]) -> None:
+    row = RowText((_typed("что", 30), _typed(text, 34)), (False, True))
+    shifted = Box(int((34 + start) * PITCH), 95, int((34 + stop) * PITCH), 125)
+    out = split_at_strikes([Strike(row=0, box=shifted, kind="pen")], [row], pitch=PITCH)
+    assert [w.text for w in out[0].words] == ["что", *words]
+    if len(words) == 2:
+        left, right = out[0].words[1:]
+        cut = shifted.x0 if start else shifted.x1
+        assert left.box.x1 <= cut <= right.box.x0 and out[0].text == "что " + " ".join(words)
