@@ -707,7 +707,7 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
     groups = [g for g, row in zip(groups, found) if row is None]
     short = [row for row in found if row is not None]
     rows = sorted(rows + short, key=lambda r: r.baseline)
-    strikes = find_strikes(comps, rows, pitch=pitch, stamps=stamps)
+    strikes = find_strikes(comps, rows, pitch=pitch, stamps=stamps[len(known):])  # ink taken off crosses no gap
     column = None
     if rows:
         column = Box(int(np.percentile([r.box.x0 for r in rows], 10)), rows[0].box.y0,

@@ -54,3 +54,20 @@ def test_a_stamp_of_the_typings_own_hue_or_a_gray_scan_is_left_whole() -> None:
         kept, cleaned, stamps, dropped = drop_stamp_ink(binary, gray, rgb, dpi=DPI)
         assert (stamps, dropped) == ([], 0)
         assert np.array_equal(kept, binary) and np.array_equal(cleaned, gray)
+
+
+def test_a_blue_stamp_on_a_violet_carbon_copy_is_taken_off_by_the_blue_the_copy_lacks() -> None:
+    typing, blue = (120, 80, 160), (60, 110, 200)
+    rgb = _page(typing=typing, stamp=blue).copy()
+    cv2.line(rgb, (FRAME[0] - 100, 400), (FRAME[0] + 300, 400), typing, 5)  # a pen stroke of the copy's hue across it
+    binary, gray = _images(rgb)
+    kept, cleaned, stamps, dropped = drop_stamp_ink(binary, gray, rgb, dpi=DPI)
+    assert len(stamps) == 1 and dropped > 0
+    distance = lambda colour: np.abs(rgb.astype(int) - np.array(colour)).sum(axis=2)  # noqa: E731
+    own = binary & (distance(blue) < 40)
+    copy = binary & (distance(typing) < 40)
+    assert (kept & own).sum() <= 0.05 * own.sum()  # the stamp's blue goes
+    assert (kept & copy).sum() >= 0.95 * copy.sum()  # the violet typing and pen under it stay
+    # the pen stroke is a strike where it runs under the stamp too: the stamp's ink is gone from the gaps
+    layout = analyze_layout(kept, dpi=DPI, gray=cleaned, stamps=stamps)
+    assert any(s.kind == "pen" and s.box.x1 >= FRAME[0] + 250 and s.box.y0 <= 400 <= s.box.y1 for s in layout.strikes)
