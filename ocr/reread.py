@@ -223,6 +223,9 @@ def written_rows(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: 
     return found
 
 
+_FIGURE = re.compile(r"[\d.,:/-]*\d[\d.,:/-]*")  # a number, a date, a sum
+
+
 def read_pen_struck(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: Glyphs
                     ) -> tuple[list[RowText], int]:
     """Words under a pen stroke read again from the page's glyphs with the
@@ -232,8 +235,8 @@ def read_pen_struck(cells: PageCells, layout: Layout, rows: list[RowText], glyph
     rows, changed = list(rows), 0
     for strike in (s for s in layout.strikes if s.kind == "pen"):
         under = [w for w in rows[strike.row].words if strike.box.x0 <= w.box.center[0] < strike.box.x1]
-        if not under:
-            continue
+        if not under or any(_FIGURE.fullmatch(w.text) and not set(w.text) <= set(glyphs.images) for w in under):
+            continue  # nothing read, or figures the page's glyphs never showed (``из 35`` read ``из лб``)
         row_cells = cells.row(strike.row)
         ks = list(range(row_cells.cells_of(under[0].box)[0], row_cells.cells_of(under[-1].box)[-1] + 1))
         if not 1 <= len(ks) <= 3 * MAX_WORD:
