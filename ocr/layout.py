@@ -34,6 +34,19 @@ from ocr.strikes import find_strikes
 
 LETTER_MIN_AREA = 0.05  # type heights squared: less ink than this is a speck, not a letter or a word's piece
 TYPEWRITER_PITCHES = (10, 12)  # characters per inch: pica and elite
+FULL_ROW_GLYPHS = 10  # marks in a row that is a typed line's worth, not a few words
+# A page of a few typed lines (a letter's last sheet: a page number, a
+# signature, a date) shows too few letters to measure the pitch by and no
+# grid to hold a written line to: its pitch is a typewriter's, and of its
+# rows only those locked firmly on that grid are typing. On the corpus such
+# pages' typed rows locked at 0.93 or more, written lines at most 0.90.
+SPARSE_PAGE_ROWS = 3  # rows of FULL_ROW_GLYPHS marks: fewer, and the page is sparse
+SPARSE_MIN_COHERENCE = 0.8
+
+
+def _is_sparse(row_sizes) -> bool:
+    """Whether a page whose rows hold ``row_sizes`` marks is sparse (:data:`SPARSE_PAGE_ROWS`)."""
+    return sum(n >= FULL_ROW_GLYPHS for n in row_sizes) < SPARSE_PAGE_ROWS
 
 
 class StampFrame(NamedTuple):
@@ -93,12 +106,12 @@ def estimate_pitch(comps: Components, rows: list[np.ndarray], *, dpi: int) -> fl
 
     Searched between 13 and 9 characters per inch (elite to pica and a little
     beyond), so that half the pitch, which fits any grid too, is out of range.
-    A page of fewer than :data:`SPARSE_PAGE_ROWS` rows of a line's worth of
-    marks shows too few to measure it by, and a written line would lock on
-    a pitch of its own: there it is one of :data:`TYPEWRITER_PITCHES`.
+    A sparse page (:func:`_is_sparse`) shows too few letters to measure it
+    by, and a written line would lock on a pitch of its own: there it is one
+    of :data:`TYPEWRITER_PITCHES`.
     """
     candidates = np.linspace(dpi / 13.0, dpi / 9.0, 120)
-    if sum(m.size >= FULL_ROW_GLYPHS for m in rows) < SPARSE_PAGE_ROWS:
+    if _is_sparse(m.size for m in rows):
         candidates = np.array([dpi / cpi for cpi in TYPEWRITER_PITCHES])
     best, best_score = float(dpi / 10), -1.0
     for pitch in candidates:
@@ -136,18 +149,10 @@ def find_typed_rows(comps: Components, *, char_height: float, pitch: float,
     return kept, other
 
 
-# A page of a few typed lines (a letter's last sheet: a page number, a
-# signature, a date) shows no grid to hold a written line to: of its rows
-# only those locked firmly on a grid of their own are typing. On the corpus
-# such pages' typed rows locked at 0.93 or more, written lines at most 0.90.
-SPARSE_PAGE_ROWS = 3
-SPARSE_MIN_COHERENCE = 0.8
-
-
 def _drop_loose(rows: list[TypedRow]) -> list[TypedRow]:
-    """On a page of fewer than :data:`SPARSE_PAGE_ROWS` full rows, the rows
-    locked on their grid less firmly than :data:`SPARSE_MIN_COHERENCE`."""
-    if sum(len(r.members) >= FULL_ROW_GLYPHS for r in rows) >= SPARSE_PAGE_ROWS:
+    """On a sparse page (:func:`_is_sparse`), the rows locked on their grid
+    less firmly than :data:`SPARSE_MIN_COHERENCE`."""
+    if not _is_sparse(len(r.members) for r in rows):
         return rows
     return [r for r in rows if r.coherence >= SPARSE_MIN_COHERENCE]
 
@@ -186,9 +191,6 @@ def _height_modes(heights: np.ndarray, *, count: int = 3, apart: float = 0.1) ->
         if all(abs(int(h) - m) > apart * m for m in modes):
             modes.append(int(h))
     return np.asarray(modes)
-
-
-FULL_ROW_GLYPHS = 10  # marks in a row that is a typed line's worth, not a few words
 
 
 def _drop_crowded(rows: list[TypedRow], pitch: float) -> list[TypedRow]:
