@@ -166,8 +166,8 @@ def _deletions(layout: Layout, rows: list[RowText]) -> list[tuple[Strike, tuple[
 
 
 def _unread_signature(block: HandBlock, text: RowText) -> bool:
-    """A signature the print model read nothing of, or nothing it trusts:
-    it stays a region, with no text (the round rim of a punch hole, which
+    """A signature read as nothing, or as nothing to trust: it stays a
+    region, with no text (the round rim of a punch hole, which
     the layout may take for a short scrawl, is not long enough)."""
     return (block.kind == "signature" and block.box.width >= SIGNATURE_MIN_LENGTH * block.box.height
             and not (is_writing(text.text) and text.conf >= NOTE_MIN_CONF))
