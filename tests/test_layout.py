@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ocr.layout import (TYPED_TOP, _height_modes, _merge_overlapping_insertions, analyze_layout, enclosed_share,
                         find_stamps, find_typed_rows, typed_part)
 from ocr.handblocks import in_written_lines, writing_blocks
-from ocr.layout_model import Components, HandBlock, TypedRow, components_of
+from ocr.layout_model import Components, HandBlock, TypedRow, coherence, components_of
 from ocr.model import Box
 from ocr.preprocess import binarize
 from ocr.strikes import _stroke_across, find_strikes
@@ -699,20 +699,19 @@ def test_a_page_number_on_a_sheet_without_typing_is_typed_but_written_marks_are_
 
 
 def test_a_written_line_that_locks_loosely_on_a_grid_is_no_typing_on_a_sheet_of_few_typed_lines() -> None:
-    comps_ink = np.zeros((200, 1200), np.uint8)
+    ink = np.zeros((200, 1200), np.uint8)
     rng = np.random.default_rng(3)
     xs = 100 + np.arange(12) * 30 + rng.uniform(-7, 7, 12)  # a grid of 30 px, each letter up to 7 px off it
     for x in xs:
-        comps_ink[100:124, int(x) - 6:int(x) + 6] = 1
-    comps = components_of(comps_ink)
-    from ocr.layout_model import coherence
+        ink[100:124, int(x) - 6:int(x) + 6] = 1
+    comps = components_of(ink)
     members = np.arange(1, len(comps.areas))
     xc = (comps.boxes[members, 0] + comps.boxes[members, 2]) / 2
     assert 0.55 <= coherence(xc, 30.0)[0] < 0.8  # loose: would pass for typing on a page of typed lines
     rows, other = find_typed_rows(comps, char_height=24.0, pitch=30.0)
     assert not rows and len(other) == 1
-    comps_ink[:] = 0
+    ink[:] = 0
     for x in 100 + np.arange(12) * 30:  # the same letters on the grid
-        comps_ink[100:124, x - 6:x + 6] = 1
-    rows, _ = find_typed_rows(components_of(comps_ink), char_height=24.0, pitch=30.0)
+        ink[100:124, x - 6:x + 6] = 1
+    rows, _ = find_typed_rows(components_of(ink), char_height=24.0, pitch=30.0)
     assert len(rows) == 1

@@ -263,3 +263,14 @@ def test_preprocess_faint_carbon_copy() -> None:
     assert pre.skew_deg == pytest.approx(0.8, abs=0.1) and pre.dpi == 300
     assert np.percentile(pre.gray, 1) < 140  # the ink now reads as ink
     assert 0.02 < pre.binary.mean() < 0.2
+
+
+def test_a_sheet_whose_type_names_another_resolution_than_its_width_is_read_at_its_widths() -> None:
+    """A4 at 200 dpi (1654 px wide) whose few lines are spaced as type at 150
+    dpi would be (large writing measured as type, on a last sheet)."""
+    sheet = np.full((2339, 1654), 255, np.uint8)
+    text = typed_page(dpi=150, cpi=10, spacing=2.0, lines=6, width_in=5.0)
+    sheet[300:300 + text.shape[0], 200:200 + text.shape[1]] = text
+    assert estimate_dpi_from_text(sheet < 128) == 150
+    pre = preprocess(SourcePage(Path("last.png"), 0, sheet, None))
+    assert (pre.dpi, pre.dpi_source) == (200, "page size")

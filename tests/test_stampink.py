@@ -63,9 +63,8 @@ def test_a_blue_stamp_on_a_violet_carbon_copy_is_taken_off_by_the_blue_the_copy_
     binary, gray = _images(rgb)
     kept, cleaned, stamps, dropped = drop_stamp_ink(binary, gray, rgb, dpi=DPI)
     assert len(stamps) == 1 and dropped > 0
-    distance = lambda colour: np.abs(rgb.astype(int) - np.array(colour)).sum(axis=2)  # noqa: E731
-    own = binary & (distance(blue) < 40)
-    copy = binary & (distance(typing) < 40)
+    own = binary & (np.abs(rgb.astype(int) - np.array(blue)).sum(axis=2) < 40)
+    copy = binary & (np.abs(rgb.astype(int) - np.array(typing)).sum(axis=2) < 40)
     assert (kept & own).sum() <= 0.05 * own.sum()  # the stamp's blue goes
     assert (kept & copy).sum() >= 0.95 * copy.sum()  # the violet typing and pen under it stay
     # the pen stroke is a strike where it runs under the stamp too: the stamp's ink is gone from the gaps
