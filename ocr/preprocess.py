@@ -251,7 +251,7 @@ class Preprocessed:
 # On a sheet of A4 proportions, how far (relative) the resolution the type
 # gives may stand from the one the sheet's width gives. The type's reading
 # is snapped to a standard resolution, so it either confirms the width's or
-# names a neighbouring one (150 for 200, 240 or 400 for 300): on the 106
+# names a neighbouring one (150 for 200, 240 for 300, 300 for 400): on the 106
 # corpus pages it did so three times, each on a sheet of few typed lines
 # whose handwriting it measured, and each wrong.
 PAGE_DPI_SLACK = 0.15
