@@ -36,10 +36,12 @@ LETTER_MIN_AREA = 0.05  # type heights squared: less ink than this is a speck, n
 TYPEWRITER_PITCHES = (10, 12)  # characters per inch: pica and elite
 FULL_ROW_GLYPHS = 10  # marks in a row that is a typed line's worth, not a few words
 # A page of a few typed lines (a letter's last sheet: a page number, a
-# signature, a date) shows too few letters to measure the pitch by and no
-# grid to hold a written line to: its pitch is a typewriter's, and of its
-# rows only those locked firmly on that grid are typing. On the corpus such
-# pages' typed rows locked at 0.93 or more, written lines at most 0.90.
+# signature, a date) shows no grid to hold a written line to, and the pitch
+# is fitted to whatever it shows: a date of five marks locks at 0.8 on one
+# within 1% of 10 cpi. Of such a page's rows only full ones locked firmly
+# are typing (on the corpus its typed rows locked at 0.93 or more, written
+# lines at most 0.90); a short typed line is left to the stricter test of
+# :func:`short_typed_row`, each mark a cell on the typewriter's grid.
 SPARSE_PAGE_ROWS = 3  # rows of FULL_ROW_GLYPHS marks: fewer, and the page is sparse
 SPARSE_MIN_COHERENCE = 0.8
 
@@ -106,13 +108,8 @@ def estimate_pitch(comps: Components, rows: list[np.ndarray], *, dpi: int) -> fl
 
     Searched between 13 and 9 characters per inch (elite to pica and a little
     beyond), so that half the pitch, which fits any grid too, is out of range.
-    A sparse page (:func:`_is_sparse`) shows too few letters to measure it
-    by, and a written line would lock on a pitch of its own: there it is one
-    of :data:`TYPEWRITER_PITCHES`.
     """
     candidates = np.linspace(dpi / 13.0, dpi / 9.0, 120)
-    if _is_sparse(m.size for m in rows):
-        candidates = np.array([dpi / cpi for cpi in TYPEWRITER_PITCHES])
     best, best_score = float(dpi / 10), -1.0
     for pitch in candidates:
         score = 0.0
@@ -150,11 +147,11 @@ def find_typed_rows(comps: Components, *, char_height: float, pitch: float,
 
 
 def _drop_loose(rows: list[TypedRow]) -> list[TypedRow]:
-    """On a sparse page (:func:`_is_sparse`), the rows locked on their grid
-    less firmly than :data:`SPARSE_MIN_COHERENCE`."""
+    """On a sparse page (:func:`_is_sparse`), the rows short of a full row or
+    locked on their grid less firmly than :data:`SPARSE_MIN_COHERENCE`."""
     if not _is_sparse(len(r.members) for r in rows):
         return rows
-    return [r for r in rows if r.coherence >= SPARSE_MIN_COHERENCE]
+    return [r for r in rows if len(r.members) >= FULL_ROW_GLYPHS and r.coherence >= SPARSE_MIN_COHERENCE]
 
 
 def _drop_off_size(comps: Components, rows: list[TypedRow], glyphs: np.ndarray, *,

@@ -715,3 +715,28 @@ def test_a_written_line_that_locks_loosely_on_a_grid_is_no_typing_on_a_sheet_of_
         ink[100:124, x - 6:x + 6] = 1
     rows, _ = find_typed_rows(components_of(ink), char_height=24.0, pitch=30.0)
     assert len(rows) == 1
+    ink[:, 100 + 6 * 30 - 6:] = 0  # six of them: a few marks lock on some grid by chance, typed or not
+    rows, other = find_typed_rows(components_of(ink), char_height=24.0, pitch=30.0)
+    assert not rows and len(other) == 1
+
+
+def test_a_short_typed_line_on_a_sheet_without_typing_is_typed_by_its_marks_on_the_grid() -> None:
+    page = np.full((1200, 1600), 255, np.uint8)
+    page = _handwrite(page, "А. Зубарев", 800, 500, 60)
+    img = Image.fromarray(page)
+    ImageDraw.Draw(img).text((300, 300), "Директор", font=ImageFont.truetype(str(MONO), round(DPI / CPI / 0.6)),
+                              fill=30)
+    layout = analyze_layout(_binary(np.asarray(img)), dpi=DPI)
+    assert len(layout.rows) == 1 and layout.rows[0].box.y1 < 400
+    assert len(layout.hand) == 1 and layout.hand[0].box.y0 >= 480
+
+
+def test_a_last_sheets_typed_line_is_found_at_a_pitch_of_2_6_mm() -> None:
+    """2.6 mm a character (9.77 cpi), not 2.54: one long line, then a signature."""
+    page = np.full((1200, 2400), 255, np.uint8)
+    line = typed_page(cpi=9.77, lines=1, width_in=7.0, margin_in=0.5, columns=60)
+    page[:line.shape[0], :line.shape[1]] = line
+    page = _handwrite(page, "А. Зубарев", 1200, 500, 60)
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    assert len(layout.rows) == 1 and len(layout.rows[0].members) >= 40
+    assert [h.box.y0 >= 480 for h in layout.hand] == [True]
