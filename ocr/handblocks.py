@@ -234,6 +234,7 @@ LINE_MIN_LETTERS = 2
 DOT_MAX = 0.5  # type heights: a dot or a comma is no taller nor wider
 STROKE_MIN_WIDTH = 2.0  # type heights: a flourish or an underline is longer
 STROKE_MAX_SPAN = 0.3  # type heights: the median height of its ink over a column
+LINE_OVERLAP = 0.5  # of the narrower line's width: lines one under another overlap so far sideways
 
 
 def in_written_lines(comps: Components, block: HandBlock, *, char_height: float) -> list[HandBlock]:
@@ -256,7 +257,8 @@ def in_written_lines(comps: Components, block: HandBlock, *, char_height: float)
 
 def written_lines(comps: Components, members: np.ndarray, *, char_height: float) -> list[np.ndarray]:
     """Writing parted into its written lines, top to bottom (:data:`LINE_GAP`),
-    each of :data:`LINE_MIN_LETTERS` letters at least; whole when it is one line."""
+    each of :data:`LINE_MIN_LETTERS` letters at least and each under the one
+    before (:data:`LINE_OVERLAP`); whole when it is one line."""
     middle = (comps.boxes[members, 1] + comps.boxes[members, 3]) / 2
     dot = (comps.heights[members] <= DOT_MAX * char_height) & (comps.widths[members] <= DOT_MAX * char_height)
     stroke = np.array([comps.widths[m] >= STROKE_MIN_WIDTH * char_height and _thin(comps, int(m), char_height)
@@ -269,7 +271,13 @@ def written_lines(comps: Components, members: np.ndarray, *, char_height: float)
     centres = np.array([np.median(line) for line in lines])
     line_of = np.where(dot, np.abs(middle[:, None] - centres[None, :]).argmin(axis=1),
                        np.maximum(np.searchsorted(tops, middle, side="right") - 1, 0))
-    return [np.sort(members[line_of == i]) for i in range(len(lines))]
+    parted = [np.sort(members[line_of == i]) for i in range(len(lines))]
+    boxes = [comps.enclosing(line) for line in parted]
+    for upper, lower in zip(boxes, boxes[1:]):
+        overlap = min(upper.x1, lower.x1) - max(upper.x0, lower.x0)
+        if overlap < LINE_OVERLAP * min(upper.width, lower.width):
+            return [members]  # side by side at two heights: initials written high before a surname
+    return parted
 
 
 def _thin(comps: Components, label: int, char_height: float) -> bool:

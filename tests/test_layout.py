@@ -740,3 +740,11 @@ def test_a_last_sheets_typed_line_is_found_at_a_pitch_of_2_6_mm() -> None:
     layout = analyze_layout(_binary(page), dpi=DPI)
     assert len(layout.rows) == 1 and len(layout.rows[0].members) >= 40
     assert [h.box.y0 >= 480 for h in layout.hand] == [True]
+
+
+def test_a_signature_whose_initials_stand_higher_than_the_surname_stays_one_block() -> None:
+    page = np.full((700, 1400), 255, np.uint8)
+    page = _handwrite(page, "А. К.", 400, 150, 60)
+    page = _handwrite(page, "Зубарев", 400 + int(_text_width("А. К. ", 60)), 215, 60)
+    layout = analyze_layout(_binary(page), dpi=DPI)
+    assert len(layout.hand) == 1
