@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ocr import markup
+from ocr.glyphs import MARKS
 from ocr.layout_model import HandBlock, Layout, Strike
 from ocr.lexicon import NEAREST_MIN_ZIPF, russian_zipf
 from ocr.model import Box, Region, Word
@@ -21,7 +22,6 @@ from ocr.postcorrect import small_initial
 from ocr.recognize import RowText, spaced_by_pitch
 
 MapBox = Callable[[Box], Box]
-CLOSING_MARKS = ".,;:!?"
 OVERTYPE_MAX_CONF = 0.7  # over-typed letters are read with low confidence
 OVERTYPE_LETTERS = "хxҳХX"  # how Tesseract reads a letter with х or x typed over it
 OVERTYPE_MIN_SHARE = 0.2
@@ -100,7 +100,7 @@ def split_at_strikes(strikes: Sequence[Strike], rows: Sequence[RowText], *, pitc
         words = [piece for w in row.words for piece in _cut_at(w, strike.box.x0, pitch=pitch, before=True)]
         words = [piece for w in words for piece in _cut_at(w, strike.box.x1, pitch=pitch, before=False)]
         if len(words) != len(row.words):
-            spaced = [gap or (i > 0 and words[i - 1].text[-1] in CLOSING_MARKS and words[i].text[:1].isalpha())
+            spaced = [gap or (i > 0 and words[i - 1].text[-1] in MARKS and words[i].text[:1].isalpha())
                       for i, gap in enumerate(spaced_by_pitch(tuple(words), pitch=pitch))]  # a space after a comma
             rows[strike.row] = replace(row, words=tuple(words), spaced=tuple(spaced))
     return rows
@@ -110,7 +110,7 @@ def _cut_at(word: Word, x: int, *, pitch: float, before: bool) -> list[Word]:
     """``word`` cut at the cell edge nearest ``x``, the cell on the far side of
     the strike (``before`` it: the one left of ``x``) dropped as the space
     read as a mark, or kept with the word before it when it is a mark that
-    ends words (:data:`CLOSING_MARKS`: a comma, glued by Tesseract to the
+    may follow a word (:data:`ocr.glyphs.MARKS`: a comma, glued by Tesseract to the
     next word over the space after it); the word whole unless it fills one
     cell a character and reads no letter or figure there, with two letters
     at least either side."""
@@ -121,7 +121,7 @@ def _cut_at(word: Word, x: int, *, pitch: float, before: bool) -> list[Word]:
     space = edge - 1 if before else edge
     if not (2 <= space and space + 1 <= len(text) - 2) or text[space].isalnum():
         return [word]
-    end = space + 1 if text[space] in CLOSING_MARKS else space  # a mark that ends the word before stays with it
+    end = space + 1 if text[space] in MARKS else space  # a mark that ends the word before stays with it
     step = box.width / len(text)
     return [Word(text[:end], Box(box.x0, box.y0, int(box.x0 + end * step), box.y1), word.conf),
             Word(text[space + 1:], Box(int(box.x0 + (space + 1) * step), box.y0, box.x1, box.y1), word.conf)]

@@ -43,12 +43,12 @@ FULL_ROW_GLYPHS = 10  # marks in a row that is a typed line's worth, not a few w
 # lines at most 0.90); a short typed line is left to the stricter test of
 # :func:`short_typed_row`, each mark a cell on the typewriter's grid.
 SPARSE_PAGE_ROWS = 3  # rows of FULL_ROW_GLYPHS marks: fewer, and the page is sparse
-SPARSE_MIN_COHERENCE = 0.8
+FIRM_LOCK = 0.8  # coherence of a row firmly on its grid
 
 
-def _is_sparse(row_sizes) -> bool:
-    """Whether a page whose rows hold ``row_sizes`` marks is sparse (:data:`SPARSE_PAGE_ROWS`)."""
-    return sum(n >= FULL_ROW_GLYPHS for n in row_sizes) < SPARSE_PAGE_ROWS
+def _firm(row: TypedRow) -> bool:
+    """Whether ``row`` is a full row (:data:`FULL_ROW_GLYPHS`) firmly on its grid (:data:`FIRM_LOCK`)."""
+    return len(row.members) >= FULL_ROW_GLYPHS and row.coherence >= FIRM_LOCK
 
 
 class StampFrame(NamedTuple):
@@ -147,11 +147,11 @@ def find_typed_rows(comps: Components, *, char_height: float, pitch: float,
 
 
 def _drop_loose(rows: list[TypedRow]) -> list[TypedRow]:
-    """On a sparse page (:func:`_is_sparse`), the rows short of a full row or
-    locked on their grid less firmly than :data:`SPARSE_MIN_COHERENCE`."""
-    if not _is_sparse(len(r.members) for r in rows):
+    """On a sparse page (fewer than :data:`SPARSE_PAGE_ROWS` full rows), the
+    rows that are not full rows firmly on their grid (:func:`_firm`)."""
+    if sum(len(r.members) >= FULL_ROW_GLYPHS for r in rows) >= SPARSE_PAGE_ROWS:
         return rows
-    return [r for r in rows if len(r.members) >= FULL_ROW_GLYPHS and r.coherence >= SPARSE_MIN_COHERENCE]
+    return [r for r in rows if _firm(r)]
 
 
 def _drop_off_size(comps: Components, rows: list[TypedRow], glyphs: np.ndarray, *,
@@ -207,9 +207,7 @@ def _drop_crowded(rows: list[TypedRow], pitch: float) -> list[TypedRow]:
         return len(r.members) * r.coherence * r.char_height
 
     def typed(r: TypedRow) -> bool:  # a full row, firmly on the page's grid
-        if len(r.members) < FULL_ROW_GLYPHS or r.coherence < 0.8:
-            return False
-        return off_grid(r.phase, grid, pitch) <= 0.15 * pitch
+        return _firm(r) and off_grid(r.phase, grid, pitch) <= 0.15 * pitch
 
     dropped: set[int] = set()
     for i, gap in enumerate(gaps):

@@ -81,9 +81,10 @@ def _own_hue(stamp: np.ndarray, typing: np.ndarray) -> np.ndarray:
     blue, along which the typing (and a violet pen) shows next to nothing.
     A stamp of the typing's own hue has nothing besides, and cannot be told
     apart."""
-    if float(np.hypot(*typing)) < STAMP_MIN_CHROMA:
+    chroma = float(np.hypot(*typing))
+    if chroma < STAMP_MIN_CHROMA:
         return stamp
-    along = typing / float(np.hypot(*typing))
+    along = typing / chroma
     return stamp - float(stamp @ along) * along
 
 
