@@ -75,6 +75,7 @@ class RowCells:
         ch = layout.char_height
         self.above, self.height = int(round(ABOVE * ch)), int(round((ABOVE + BELOW) * ch))
         self.width = int(round(layout.pitch))
+        self._gray = gray
         self._crop, self.box = isolate(gray, layout.components.labels, row.members, row.box,
                                        pad=int(ch + self.width), faint_below=FAINT_INK)
         self.ink = ink_of(self._crop)
@@ -101,17 +102,24 @@ class RowCells:
         return np.stack([self._misfits[k] for k in ks])
 
     def cell(self, k: int) -> np.ndarray:
-        return self._window(self.ink, k)
+        return self.window(self.ink, k, origin=(self.box.x0, self.box.y0))
+
+    def open_cell(self, k: int) -> np.ndarray:
+        """Cell ``k``'s ink as it lies on the page, with any other ink over
+        it (a stamp's): not only the row's own."""
+        return ink_of(self.window(self._gray, k, origin=(0, 0), fill=PAPER))
 
     def off_pen(self, k: int) -> np.ndarray:
         """1 where cell ``k`` is clear of pen strokes, 0 on them."""
-        return 1.0 - self._window(self.pen, k)
+        return 1.0 - self.window(self.pen, k, origin=(self.box.x0, self.box.y0))
 
-    def _window(self, image: np.ndarray, k: int) -> np.ndarray:
-        x0 = int(round(self.row.phase + k * self.pitch - self.width / 2)) - SHIFT - self.box.x0
-        y0 = self.row.baseline - self.above - SHIFT - self.box.y0
+    def window(self, image: np.ndarray, k: int, *, origin: tuple[int, int], fill: float = 0.0) -> np.ndarray:
+        """Cell ``k``'s window, margin included, of ``image``, whose top left
+        pixel is page pixel ``origin``; ``fill`` where the image ends."""
+        x0 = int(round(self.row.phase + k * self.pitch - self.width / 2)) - SHIFT - origin[0]
+        y0 = self.row.baseline - self.above - SHIFT - origin[1]
         h, w = self.height + 2 * SHIFT, self.width + 2 * SHIFT
-        out = np.zeros((h, w), np.float32)
+        out = np.full((h, w), fill, np.float32)
         sy0, sx0 = max(y0, 0), max(x0, 0)
         sy1, sx1 = min(y0 + h, image.shape[0]), min(x0 + w, image.shape[1])
         if sy1 > sy0 and sx1 > sx0:
@@ -129,12 +137,12 @@ class PageCells:
     """The typed rows' cells of one page, each row's made once, when first asked for."""
 
     def __init__(self, gray: np.ndarray, layout: Layout):
-        self._gray, self._layout = gray, layout
+        self.gray, self._layout = gray, layout
         self._rows: dict[int, RowCells] = {}
 
     def row(self, index: int) -> RowCells:
         if index not in self._rows:
-            self._rows[index] = RowCells(self._gray, self._layout, index)
+            self._rows[index] = RowCells(self.gray, self._layout, index)
         return self._rows[index]
 
 
@@ -224,6 +232,21 @@ def blank_misfits(cells: np.ndarray, glyphs: Glyphs, weights: np.ndarray | None 
     """(n,) misfit of each cell as a blank cell: its ink (where ``weights`` is 1)."""
     ink = centre(cells) ** 2 if weights is None else centre(weights * cells ** 2)
     return ink.sum(axis=(1, 2)) / glyphs.residual
+
+
+def covered_misfits(cells: np.ndarray, weights: np.ndarray, glyphs: Glyphs, *, extra: float) -> np.ndarray:
+    """(n, k) misfits of every character to ``cells`` over which other ink
+    may lie (a stamp's lettering and frame): of the glyph's ink the cell
+    lacks every bit counts, of the cell's ink the glyph lacks only ``extra``
+    (a share of its square); only where ``weights`` is 1. In the order of
+    :func:`plain_misfits`."""
+    c = centre(cells).reshape(len(cells), -1)
+    w = centre(weights).reshape(len(cells), -1)
+    ssd = np.empty((glyphs.flat.shape[0], len(cells)), np.float32)
+    for i in range(len(cells)):
+        d = glyphs.flat - c[i]
+        ssd[:, i] = (np.where(d > 0, 1.0, extra) * w[i] * d * d).sum(axis=1)
+    return _best_shift(ssd, len(glyphs.chars)) / glyphs.residual
 
 
 def overtyped_misfits(cells: np.ndarray, glyphs: Glyphs, overlay: np.ndarray) -> np.ndarray:

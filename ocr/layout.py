@@ -723,4 +723,4 @@ def analyze_layout(binary: np.ndarray, *, dpi: int, gray: np.ndarray | None = No
                 "flat_blocks_dropped": flat}
     return Layout(components=comps, pitch=pitch, char_height=char_height, rows=tuple(rows),
                   strikes=tuple(strikes), hand=tuple(hand), stamps=tuple(stamps), column=column,
-                  measures=measures)
+                  measures=measures, cleaned_stamps=len(known))

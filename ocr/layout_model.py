@@ -86,6 +86,12 @@ class Layout:
     stamps: tuple[Box, ...]
     column: Box | None  # the typed text column
     measures: dict = field(default_factory=dict)
+    cleaned_stamps: int = 0  # the first this many stamps had their ink taken off (ocr.stampink)
+
+    @property
+    def inked_stamps(self) -> tuple[Box, ...]:
+        """The stamps whose ink still lies over what they cover."""
+        return self.stamps[self.cleaned_stamps:]
 
 
 def without_rows(layout: Layout, drop: set[int], added: list[HandBlock]) -> Layout:

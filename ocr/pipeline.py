@@ -32,7 +32,8 @@ from ocr.postcorrect import (HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join
 from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import Preprocessed, is_page_like, preprocess
 from ocr.recognize import HAND_PSM, TYPED_PSM, RowText, _plain, read_hand, read_hand_with, read_row
-from ocr.reread import (confirm_pen_strokes, find_overtyping, read_overtyping, read_pen_struck, reread_typed,
+from ocr.reread import (confirm_pen_strokes, find_overtyping, read_overtyping, read_pen_struck, read_under_stamps,
+                        reread_typed,
                         written_rows)
 from ocr.stampink import drop_stamp_ink
 
@@ -230,9 +231,11 @@ def _read_struck(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: 
     strokes = len(layout.strikes)
     layout = replace(layout, strikes=confirm_pen_strokes(cells, layout, glyphs))
     rows, pen = read_pen_struck(cells, layout, rows, glyphs)
+    rows, stamped = read_under_stamps(cells, layout, rows, glyphs)
     return layout, rows, {"glyphs": len(glyphs.images), "overtyping_found": len(found),
                           "overtyped_spans_read": overtyped,
-                          "pen_strokes_dropped": strokes - len(layout.strikes), "pen_spans_read": pen}
+                          "pen_strokes_dropped": strokes - len(layout.strikes), "pen_spans_read": pen,
+                          "stamped_spans_read": stamped}
 
 
 def _correct_far(layout: Layout, rows: list[RowText], hands: list[RowText]

@@ -19,15 +19,16 @@ import re
 from dataclasses import replace
 from typing import Callable
 
+import cv2
 import numpy as np
 
-from ocr.glyphs import (LETTERS, MAX_WORD, Glyphs, PageCells, RowCells, Token, blank_misfits, drawn_slashes,
-                        masked_misfits, overtyped_misfits, read_cells, x_of)
+from ocr.glyphs import (LETTERS, MAX_WORD, Glyphs, PageCells, RowCells, Token, blank_misfits, covered_misfits,
+                        drawn_slashes, masked_misfits, overtyped_misfits, read_cells, x_of)
 from ocr.layout_model import Layout, Strike, runs
 from ocr.lexicon import NEAREST_MIN_ZIPF, russian_zipf
 from ocr.model import Box, Word
 from ocr.postcorrect import split_marks
-from ocr.recognize import RowText, spaced_by_pitch
+from ocr.recognize import INK_LEVEL, RowText, spaced_by_pitch
 
 # Cells of misfit charged per letter of a word not in the word list: under
 # over-typing the list must decide, in plain type the image; 1.0, 0.5 and 0
@@ -235,7 +236,7 @@ def read_pen_struck(cells: PageCells, layout: Layout, rows: list[RowText], glyph
     rows, changed = list(rows), 0
     for strike in (s for s in layout.strikes if s.kind == "pen"):
         under = [w for w in rows[strike.row].words if strike.box.x0 <= w.box.center[0] < strike.box.x1]
-        if not under or any(_FIGURE.fullmatch(w.text) and not set(w.text) <= set(glyphs.images) for w in under):
+        if not under or any(_FIGURE.fullmatch(w.text) and not _known_figure(w.text, glyphs) for w in under):
             continue  # nothing read, or figures the page's glyphs never showed (``из 35`` read ``из лб``)
         row_cells = cells.row(strike.row)
         ks = list(range(row_cells.cells_of(under[0].box)[0], row_cells.cells_of(under[-1].box)[-1] + 1))
@@ -257,6 +258,97 @@ def read_pen_struck(cells: PageCells, layout: Layout, rows: list[RowText], glyph
                                           y=(min(w.box.y0 for w in under), max(w.box.y1 for w in under)))
         changed += 1
     return rows, changed
+
+
+# Under a stamp that kept its ink, the share of its square that a cell's ink
+# the glyph lacks costs (the stamp's lettering and frame may lie anywhere);
+# a glyph's ink the cell lacks costs whole.
+STAMP_EXTRA = 0.3
+STAMP_LETTERING_RUN = 3
+FRAME_SIDE_INK = 0.8  # share of a column's pixels about a row that a stamp frame's side inks
+
+
+def read_under_stamps(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: Glyphs
+                      ) -> tuple[list[RowText], int]:
+    """Typed words under a stamp whose ink is still on the page (a gray
+    scan, where it cannot be told from the typing), read again from the
+    page's glyphs. Tesseract reads the stamp's bolder lettering there, or
+    nothing where the typing joined the frame. Each cell is matched with
+    ink allowed over the glyph (:func:`ocr.glyphs.covered_misfits`) and the
+    frame's sides left out; where words of the list explain the cells, they
+    replace what Tesseract read. Rows Tesseract read as words of the list
+    under the stamp are left alone."""
+    rows, changed = list(rows), 0
+    ch = layout.char_height
+    for stamp in layout.inked_stamps:
+        for index, row in enumerate(layout.rows):
+            if min(row.baseline, stamp.y1) - max(row.baseline - ch, stamp.y0) < ch / 2:
+                continue  # the row's letters are not under the stamp
+            under = [w for w in rows[index].words if w.box.x0 < stamp.x1 and stamp.x0 < w.box.x1]
+            row_cells = cells.row(index)
+            cut_off = layout.column is not None and row.box.x0 > max(stamp.x0, layout.column.x0) + layout.pitch
+            if under and not cut_off and all(_read_whole(w, row_cells) for w in under):
+                continue
+            left = max(stamp.x0, layout.column.x0 - int(layout.pitch)) if layout.column is not None else stamp.x0
+            ks = row_cells.cells_of(Box(min([left] + [w.box.x0 for w in under]), row.box.y0,
+                                        max([stamp.x1] + [w.box.x1 for w in under]), row.box.y1))
+            if not 1 <= len(ks) <= 3 * MAX_WORD:
+                continue
+            sides = _frame_sides(cells, layout, index, stamp)
+            images = np.stack([row_cells.open_cell(k) for k in ks])
+            weights = np.stack([1.0 - row_cells.window(sides, k, origin=(0, row.baseline - sides.shape[0] // 2))
+                                for k in ks])
+            fit = covered_misfits(images, weights, glyphs, extra=STAMP_EXTRA)
+            space = STAMP_EXTRA * blank_misfits(images, glyphs, weights)
+            tokens = _without_lettering(read_cells(glyphs.chars, fit, fit, space, unknown_word=UNKNOWN_WORD_PEN))
+            if not tokens or not all(t.listed or t.plain or _known_figure(t.text, glyphs) for t in tokens):
+                continue
+            rows[index] = _replace_words(rows[index], tokens, ks, layout=layout, row=index,
+                                         y=(row.baseline - int(round(ch)), row.baseline))
+            changed += 1
+    return rows, changed
+
+
+def _without_lettering(tokens: list[Token]) -> list[Token]:
+    """The tokens less a run of STAMP_LETTERING_RUN or more one- and
+    two-letter words at either end: the stamp's lettering, where no typing
+    lies under it (a paragraph's indent, past a line's end), reads as
+    letters that each fit a part of its strokes."""
+    def run(seq: list[Token]) -> int:
+        n = 0
+        while n < len(seq) and len(seq[n].text) <= 2 and not seq[n].plain:
+            n += 1
+        return n if n >= STAMP_LETTERING_RUN else 0
+    tokens = tokens[run(tokens):]
+    return tokens[:len(tokens) - run(tokens[::-1])]
+
+
+def _known_figure(text: str, glyphs: Glyphs) -> bool:
+    """Whether ``text`` is a figure of digits the page's glyphs showed."""
+    return bool(_FIGURE.fullmatch(text)) and set(text) <= set(glyphs.images)
+
+
+def _read_whole(word: Word, row_cells: RowCells) -> bool:
+    """Whether Tesseract read ``word`` surely as a word of the list, a letter a cell."""
+    return word.conf >= DOUBTFUL_CONF and _known(word.text) and \
+        len(row_cells.cells_of(word.box)) == len(word.text)
+
+
+def _frame_sides(cells: PageCells, layout: Layout, index: int, stamp: Box) -> np.ndarray:
+    """A band of the page centred on row ``index``'s baseline, as wide as the
+    page, 1 on the columns where the stamp frame's left or right side runs
+    through it (inked down most of the band) and 0 elsewhere."""
+    row, ch = layout.rows[index], layout.char_height
+    gray = cells.gray
+    half = int(round(2 * ch))
+    y0, y1 = max(row.baseline - half, 0), min(row.baseline + half, gray.shape[0])
+    band = np.zeros((2 * half, gray.shape[1]), np.float32)
+    reach = int(round(ch / 2))
+    for edge in (stamp.x0, stamp.x1):
+        x0, x1 = max(edge - reach, 0), min(edge + reach, gray.shape[1])
+        inked = (gray[y0:y1, x0:x1] < INK_LEVEL).mean(axis=0) >= FRAME_SIDE_INK
+        band[:, x0:x1][:, np.flatnonzero(inked)] = 1.0
+    return cv2.dilate(band, np.ones((1, 3), np.uint8))
 
 
 def reread_typed(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[list[RowText], dict]:
