@@ -275,10 +275,11 @@ class Token:
 
 
 def read_cells(chars: list[str], letters: np.ndarray, marks: np.ndarray, space: np.ndarray, *,
-               unknown_word: float = UNKNOWN_WORD) -> list[Token]:
+               unknown_word: float = UNKNOWN_WORD, marks_inside: bool = False) -> list[Token]:
     """The best reading of a run of cells as words of the list (or, dearer by
     ``unknown_word`` a letter, as the best character of each cell), a space
-    cell between words, and a mark typed plain in the last cell.
+    cell between words, and a mark typed plain in the last cell (with
+    ``marks_inside``, after any word: a run of plain type).
 
     ``letters`` (n, k) are the misfits of ``chars`` as the cells' letters
     (plain, under over-typing or off a pen stroke), ``marks`` (n, k) their
@@ -338,7 +339,7 @@ def read_cells(chars: list[str], letters: np.ndarray, marks: np.ndarray, space: 
             if total < after_gap[i + 1]:
                 after_gap[i + 1] = total
                 back[("g", i + 1)] = ("w", i, None)
-            if mark_cols and i == n - 1:
+            if mark_cols and (marks_inside or i == n - 1):
                 m = mark_cols[int(np.argmin(marks[i, mark_cols]))]
                 total = after_word[i] + float(marks[i, m])
                 if total < after_word[i + 1]:

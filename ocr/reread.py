@@ -35,6 +35,7 @@ from ocr.recognize import INK_LEVEL, RowText, spaced_by_pitch
 # measured best for each on the corpus.
 UNKNOWN_WORD_PEN = 0.5  # pen-struck, the stroke's pixels left out
 UNKNOWN_WORD_PLAIN = 0.0  # plain type that Tesseract read as no word
+UNKNOWN_WORD_STAMPED = 2.0  # under a stamp's ink, where letters fit its strokes too
 
 REREAD_CONF = 0.5  # the confidence given to words read from the glyphs
 BLANK_CELL = 2.0  # misfits: a cell with less ink than this holds no letter
@@ -289,9 +290,7 @@ def read_under_stamps(cells: PageCells, layout: Layout, rows: list[RowText], gly
             cut_off = layout.column is not None and row.box.x0 > max(stamp.x0, layout.column.x0) + layout.pitch
             if under and not cut_off and all(_read_whole(w, row_cells) for w in under):
                 continue
-            left = max(stamp.x0, layout.column.x0 - int(layout.pitch)) if layout.column is not None else stamp.x0
-            ks = row_cells.cells_of(Box(min([left] + [w.box.x0 for w in under]), row.box.y0,
-                                        max([stamp.x1] + [w.box.x1 for w in under]), row.box.y1))
+            ks = _stamped_cells(row_cells, glyphs, layout, stamp, under)
             if not 1 <= len(ks) <= 3 * MAX_WORD:
                 continue
             sides = _frame_sides(cells, layout, index, stamp)
@@ -300,7 +299,8 @@ def read_under_stamps(cells: PageCells, layout: Layout, rows: list[RowText], gly
                                 for k in ks])
             fit = covered_misfits(images, weights, glyphs, extra=STAMP_EXTRA)
             space = STAMP_EXTRA * blank_misfits(images, glyphs, weights)
-            tokens = _without_lettering(read_cells(glyphs.chars, fit, fit, space, unknown_word=UNKNOWN_WORD_PEN))
+            tokens = _without_lettering(read_cells(glyphs.chars, fit, fit, space, unknown_word=UNKNOWN_WORD_STAMPED,
+                                                    marks_inside=True))
             if not tokens or not all(t.listed or t.plain or _known_figure(t.text, glyphs) for t in tokens):
                 continue
             rows[index] = _replace_words(rows[index], tokens, ks, layout=layout, row=index,
@@ -309,14 +309,37 @@ def read_under_stamps(cells: PageCells, layout: Layout, rows: list[RowText], gly
     return rows, changed
 
 
+def _stamped_cells(row_cells: RowCells, glyphs: Glyphs, layout: Layout, stamp: Box, under: list[Word]
+                   ) -> list[int]:
+    """The cells of a row that a stamp covers within the typed column, with
+    the words Tesseract read there, and on either side up to the first blank
+    cell of the row's own ink (the rest of a word the stamp's edge crosses)."""
+    pitch, column = layout.pitch, layout.column or stamp
+    x0 = min([max(stamp.x0, column.x0 - int(pitch))] + [w.box.x0 for w in under])
+    x1 = max([min(stamp.x1, column.x1 + int(pitch))] + [w.box.x1 for w in under])
+    if x1 - x0 < pitch:
+        return []
+    ks = row_cells.cells_of(Box(x0, row_cells.row.box.y0, x1, row_cells.row.box.y1))
+
+    def inked(k: int) -> bool:
+        return float(blank_misfits(row_cells.cell(k)[None], glyphs)[0]) > BLANK_CELL
+
+    first, last = ks[0], ks[-1]
+    while ks[-1] - first < 3 * MAX_WORD and inked(first - 1):
+        first -= 1
+    while last - first < 3 * MAX_WORD and inked(last + 1):
+        last += 1
+    return list(range(first, last + 1))
+
+
 def _without_lettering(tokens: list[Token]) -> list[Token]:
     """The tokens less a run of STAMP_LETTERING_RUN or more one- and
-    two-letter words at either end: the stamp's lettering, where no typing
-    lies under it (a paragraph's indent, past a line's end), reads as
-    letters that each fit a part of its strokes."""
+    two-character tokens at either end: the stamp's lettering, where no
+    typing lies under it (a paragraph's indent, past a line's end), reads as
+    letters and marks that each fit a part of its strokes."""
     def run(seq: list[Token]) -> int:
         n = 0
-        while n < len(seq) and len(seq[n].text) <= 2 and not seq[n].plain:
+        while n < len(seq) and len(seq[n].text) <= 2:
             n += 1
         return n if n >= STAMP_LETTERING_RUN else 0
     tokens = tokens[run(tokens):]

@@ -20,11 +20,12 @@ from ocr.model import Box, Word
 from ocr.pipeline import process_page
 from ocr.preprocess import preprocess
 from ocr.recognize import RowText, read_row
-from ocr.reread import (confirm_pen_strokes, hyphens_for_spaces, read_pen_struck, reread_doubtful, restore_case,
-                        restore_marks)
+from ocr.reread import (confirm_pen_strokes, hyphens_for_spaces, read_pen_struck, read_under_stamps, reread_doubtful,
+                        restore_case, restore_marks)
 from tests.rendering import LINES, MONO, typed_page
 
 DPI, CPI, SPACING = 300, 10, 1.5
+BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")  # a stamp's lettering
 
 
 # the test page's last line shows the hyphen, which hyphen over-typing is found by
@@ -245,3 +246,28 @@ def test_figures_under_a_pen_stroke_that_the_page_never_showed_are_left_as_read(
     rows[3] = _misread(rows[3], next(w.text for w in rows[3].words if "6" in w.text or "0" in w.text), "60")
     reread, _ = read_pen_struck(PageCells(pre.gray, layout), layout, rows, glyphs)
     assert "60" in [w.text for w in reread[3].words]
+
+
+def test_typed_words_under_a_gray_stamp_are_read_from_the_pages_glyphs_and_the_rest_stay() -> None:
+    """On a gray scan the stamp keeps its ink; Tesseract reads its bolder
+    lettering into the words under it. The page's glyphs, matched with the
+    stamp's ink allowed over them, read the words of the list there."""
+    gray = typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10)
+    page = Image.fromarray(gray)
+    draw = ImageDraw.Draw(page)
+    frame = (round(0.5 * DPI) + 20, round(0.5 * DPI) + 2 * 75 + 40, round(0.5 * DPI) + 760, round(0.5 * DPI) + 5 * 75)
+    draw.rectangle(frame, outline=110, width=6)
+    stamp_font = ImageFont.truetype(str(BOLD), 58)
+    draw.text((frame[0] + 40, frame[1] + 25), "МИНИСТЕРСТВО", font=stamp_font, fill=110)
+    draw.text((frame[0] + 90, frame[1] + 110), "Вх. N 512", font=stamp_font, fill=110)
+    pre, layout, rows, glyphs = _read_page(cv2.GaussianBlur(np.asarray(page), (0, 0), 0.8))
+    assert len(layout.inked_stamps) == 1 and glyphs is not None
+    stamp = layout.inked_stamps[0]
+    under = [i for i, r in enumerate(layout.rows) if stamp.y0 < r.baseline - layout.char_height / 2 < stamp.y1]
+    assert under == [2, 3, 4]
+    assert all(rows[i].text != LINES[i] for i in under)  # Tesseract reads the lettering in
+    reread, changed = read_under_stamps(PageCells(pre.gray, layout), layout, rows, glyphs)
+    assert changed == len(under)
+    for i in under:
+        assert [w.text for w in reread[i].words] == LINES[i].split()
+    assert [r.text for i, r in enumerate(reread) if i not in under] == [r.text for i, r in enumerate(rows) if i not in under]
