@@ -233,32 +233,44 @@ def read_pen_struck(cells: PageCells, layout: Layout, rows: list[RowText], glyph
     """Words under a pen stroke read again from the page's glyphs with the
     stroke's pixels left out of the match: when words of the list explain
     the cells best, they replace what Tesseract read (a space is a cell
-    without ink off the stroke)."""
+    without ink off the stroke). Figures of digits the page's glyphs never
+    showed stay as Tesseract read them (``из 35`` would read ``из лб``), and
+    the words on either side are read apart."""
     rows, changed = list(rows), 0
     for strike in (s for s in layout.strikes if s.kind == "pen"):
         under = [w for w in rows[strike.row].words if strike.box.x0 <= w.box.center[0] < strike.box.x1]
-        if not under or any(_FIGURE.fullmatch(w.text) and not _known_figure(w.text, glyphs) for w in under):
-            continue  # nothing read, or figures the page's glyphs never showed (``из 35`` read ``из лб``)
-        row_cells = cells.row(strike.row)
-        ks = list(range(row_cells.cells_of(under[0].box)[0], row_cells.cells_of(under[-1].box)[-1] + 1))
-        if not 1 <= len(ks) <= 3 * MAX_WORD:
-            continue
-        images = np.stack([row_cells.cell(k) for k in ks])
-        weights = np.stack([row_cells.off_pen(k) for k in ks])
-        space = blank_misfits(images, glyphs, weights)
-        inked = np.flatnonzero(space > BLANK_CELL)  # the pen runs on past the words it strikes
-        if not inked.size:
-            continue
-        keep = slice(inked[0], inked[-1] + 1)
-        ks, images, weights, space = ks[keep], images[keep], weights[keep], space[keep]
-        fit = masked_misfits(images, weights, glyphs)
-        tokens = read_cells(glyphs.chars, fit, fit, space, unknown_word=UNKNOWN_WORD_PEN)
-        if not tokens or not all(t.listed or t.plain for t in tokens):
-            continue
-        rows[strike.row] = _replace_words(rows[strike.row], tokens, ks, layout=layout, row=strike.row,
-                                          y=(min(w.box.y0 for w in under), max(w.box.y1 for w in under)))
-        changed += 1
+        for words in _between_unread_figures(under, glyphs):
+            row_cells = cells.row(strike.row)
+            ks = list(range(row_cells.cells_of(words[0].box)[0], row_cells.cells_of(words[-1].box)[-1] + 1))
+            if not 1 <= len(ks) <= 3 * MAX_WORD:
+                continue
+            images = np.stack([row_cells.cell(k) for k in ks])
+            weights = np.stack([row_cells.off_pen(k) for k in ks])
+            space = blank_misfits(images, glyphs, weights)
+            inked = np.flatnonzero(space > BLANK_CELL)  # the pen runs on past the words it strikes
+            if not inked.size:
+                continue
+            keep = slice(inked[0], inked[-1] + 1)
+            ks, images, weights, space = ks[keep], images[keep], weights[keep], space[keep]
+            fit = masked_misfits(images, weights, glyphs)
+            tokens = read_cells(glyphs.chars, fit, fit, space, unknown_word=UNKNOWN_WORD_PEN)
+            if not tokens or not all(t.listed or t.plain or _known_figure(t.text, glyphs) for t in tokens):
+                continue
+            rows[strike.row] = _replace_words(rows[strike.row], tokens, ks, layout=layout, row=strike.row,
+                                              y=(min(w.box.y0 for w in words), max(w.box.y1 for w in words)))
+            changed += 1
     return rows, changed
+
+
+def _between_unread_figures(words: list[Word], glyphs: Glyphs) -> list[list[Word]]:
+    """The runs of ``words`` between the figures whose digits the page's glyphs lack."""
+    parts: list[list[Word]] = [[]]
+    for word in words:
+        if _FIGURE.fullmatch(word.text) and not _known_figure(word.text, glyphs):
+            parts.append([])
+        else:
+            parts[-1].append(word)
+    return [part for part in parts if part]
 
 
 # Under a stamp that kept its ink, the share of its square that a cell's ink
