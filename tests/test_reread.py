@@ -229,23 +229,29 @@ def test_handwriting_on_the_typing_grid_is_taken_out_of_the_typing(tmp_path: Pat
     assert any("экземпляр" in r.text for r in read.regions_of("insertion", "margin_note"))
 
 
-def test_figures_under_a_pen_stroke_that_the_page_never_showed_are_left_as_read() -> None:
-    """The page's glyphs show no 6 or 0: read from them, ``60`` would be the word ``об``."""
+def test_figures_under_a_pen_stroke_that_the_page_never_showed_are_left_as_read_and_the_words_beside_read() -> None:
+    """The page's glyphs show no 6 or 0: read from them, ``60`` would be the
+    word ``об``. It stays as read; the word struck with it is read apart."""
     text = LINES[:3] + ("урожай риса превысил прошлогодний на 60 процентов, а",) + LINES[4:9] + (
         "Беседа продолжалась около двух часов.",)
     gray = typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10, text=text).copy()
     font = ImageFont.truetype(str(MONO), round(DPI / CPI / 0.6))
     margin = round(0.5 * DPI)
-    x0 = margin + font.getlength(text[3][:text[3].index("на 60")])
+    x0 = margin + font.getlength(text[3][:text[3].index("прошлогодний на 60")])
     x1 = margin + font.getlength(text[3][:text[3].index("на 60") + len("на 60")])
     y = round(margin + 3 * DPI / 6 * SPACING + 0.62 * font.size)
     cv2.line(gray, (round(x0) - 6, y), (round(x1) + 6, y - 3), 40, 3)
     pre, layout, rows, glyphs = _read_page(gray)
-    assert [s.row for s in layout.strikes if s.kind == "pen"] == [3] and glyphs is not None
+    pen = [s for s in layout.strikes if s.kind == "pen"]
+    assert [s.row for s in pen] == [3] and glyphs is not None
     assert not {"6", "0"} & set(glyphs.images)
-    rows[3] = _misread(rows[3], next(w.text for w in rows[3].words if "6" in w.text or "0" in w.text), "60")
-    reread, _ = read_pen_struck(PageCells(pre.gray, layout), layout, rows, glyphs)
-    assert "60" in [w.text for w in reread[3].words]
+    under = [w for w in rows[3].words if pen[0].box.x0 <= w.box.center[0] < pen[0].box.x1]
+    assert len(under) == 3
+    rows[3] = _misread(rows[3], under[2].text, "60")
+    rows[3] = _misread(rows[3], under[0].text, "прсшлсгсдний")  # as Tesseract reads letters a stroke crosses
+    reread, changed = read_pen_struck(PageCells(pre.gray, layout), layout, rows, glyphs)
+    assert changed == 1
+    assert [w.text for w in reread[3].words][3:6] == ["прошлогодний", "на", "60"]
 
 
 def test_typed_words_under_a_gray_stamp_are_read_from_the_pages_glyphs_and_the_rest_stay() -> None:
