@@ -239,13 +239,18 @@ def covered_misfits(cells: np.ndarray, weights: np.ndarray, glyphs: Glyphs, *, e
     may lie (a stamp's lettering and frame): of the glyph's ink the cell
     lacks every bit counts, of the cell's ink the glyph lacks only ``extra``
     (a share of its square); only where ``weights`` is 1. In the order of
-    :func:`plain_misfits`."""
-    c = centre(cells).reshape(len(cells), -1)
-    w = centre(weights).reshape(len(cells), -1)
-    ssd = np.empty((glyphs.flat.shape[0], len(cells)), np.float32)
+    :func:`plain_misfits`. With d = T - C: extra W d^2 (as in
+    :func:`masked_misfits`) and (1 - extra) W max(d, 0)^2, the only part
+    reckoned cell by cell."""
+    w = centre(weights).reshape(len(cells), -1).astype(np.float32)
+    c = centre(cells).reshape(len(cells), -1).astype(np.float32)
+    t = glyphs.flat.astype(np.float32)
+    both = glyphs.flat_squared @ w.T - 2.0 * (glyphs.flat @ (w * c).T) + (w * c ** 2).sum(axis=1)[None, :]
+    lacking = np.empty_like(both)
     for i in range(len(cells)):
-        d = glyphs.flat - c[i]
-        ssd[:, i] = (np.where(d > 0, 1.0, extra) * w[i] * d * d).sum(axis=1)
+        short = np.maximum(t - c[i], 0.0)
+        lacking[:, i] = (short * short) @ w[i]
+    ssd = extra * both + (1.0 - extra) * lacking
     return _best_shift(ssd, len(glyphs.chars)) / glyphs.residual
 
 
