@@ -15,13 +15,13 @@ from ocr.engine import TesseractEngine
 from ocr.glyphs import LETTERS, PageCells, learn_glyphs, read_cells
 from ocr.imageio import SourcePage
 from ocr.layout import analyze_layout
-from ocr.layout_model import Strike, TypedRow
+from ocr.layout_model import HandBlock, Strike, TypedRow
 from ocr.model import Box, Word
 from ocr.pipeline import process_page
 from ocr.preprocess import preprocess
 from ocr.recognize import RowText, read_row
-from ocr.reread import (confirm_pen_strokes, hyphens_for_spaces, read_pen_struck, read_under_stamps, reread_doubtful,
-                        restore_case, restore_marks)
+from ocr.reread import (confirm_pen_strokes, find_overtyping, hyphens_for_spaces, read_pen_struck, read_under_stamps,
+                        reread_doubtful, restore_case, restore_marks)
 from tests.rendering import LINES, MONO, typed_page
 
 DPI, CPI, SPACING = 300, 10, 1.5
@@ -277,3 +277,27 @@ def test_typed_words_under_a_gray_stamp_are_read_from_the_pages_glyphs_and_the_r
     for i in under:
         assert [w.text for w in reread[i].words] == LINES[i].split()
     assert [r.text for i, r in enumerate(reread) if i not in under] == [r.text for i, r in enumerate(rows) if i not in under]
+
+
+def test_faint_hyphens_over_a_word_under_an_insertion_without_a_caret_are_over_typing() -> None:
+    """Hyphens typed too faintly over ``городов`` to tell from plain type by
+    themselves; an insertion written over the word without a caret (which
+    most often replaces it) settles it. One with a caret does not."""
+    page = Image.fromarray(typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10, text=TEXT))
+    font = ImageFont.truetype(str(MONO), round(DPI / CPI / 0.6))
+    line, word = 6, "городов"
+    start, margin = TEXT[line].index(word), round(0.5 * DPI)
+    x = margin + font.getlength(TEXT[line][:start])
+    ImageDraw.Draw(page).text((x, margin + line * DPI / 6 * SPACING), "-" * len(word), font=font, fill=168)
+    pre, layout, rows, glyphs = _read_page(np.asarray(page))
+    assert glyphs is not None and not layout.strikes and rows[line].text == TEXT[line]
+    top = layout.rows[line].box.y0
+    over = Box(round(x), top - 60, round(x + font.getlength(word)), top - 10)
+
+    def found(*hand: HandBlock) -> list[int]:
+        with_hand = replace(layout, hand=hand)
+        return [s.row for s in find_overtyping(PageCells(pre.gray, with_hand), with_hand, rows, glyphs)]
+
+    assert found() == []
+    assert found(HandBlock(over, members=(), kind="insertion", row=line)) == [line]
+    assert found(HandBlock(over, members=(), kind="insertion", row=line, caret_x=float(over.x0))) == []
