@@ -37,12 +37,6 @@ FAINT_INK = 225
 # Handwriting is read without this list: there it measured worse (the print
 # model's guesses at a hand only move elsewhere).
 NOT_ON_A_TYPEWRITER = "ІіЇїЄєЎўЉљЊњЋћЂђЏџЌќЃѓҒғҚқҢңҮүҰұҲҳҶҷҸҹҺһӘәӨөӦӧ‚‘’„“”‹›·®©°—…$|"
-# A typed row read less surely than this is read a second time with its ink
-# thickened by a pixel (broken strokes of worn type and a faded ribbon
-# joined), and the surer reading kept. On the bundled heavy pages `cer_typed`
-# 4.80% -> 4.29%; thickening every row instead cost the light and medium
-# ones 164 -> 181 character errors (thin type run together).
-THICKENED_BELOW = 0.9
 TYPED_PSM = HAND_PSM = 7  # single text line; raw-line mode (13) measured no better on the corpus
 
 
@@ -179,15 +173,8 @@ def read_row(engine: Engine, gray: np.ndarray, layout: Layout, index: int, *, dp
            for s in layout.strikes if s.row == index and s.kind == "pen"]
     crop = erase_pen_strokes(crop, pen, baseline=row.baseline - crop_box.y0,
                              char_height=row.char_height, pitch=layout.pitch)
-    def read(image: np.ndarray) -> tuple[Word, ...]:
-        return _read(engine, image, char_height=row.char_height, dpi=dpi, offset=crop_box, psm=TYPED_PSM,
-                     blacklist=NOT_ON_A_TYPEWRITER)
-
-    words = read(crop)
-    if _letter_conf(words) < THICKENED_BELOW:  # worn type, faded ribbon: its strokes thickened, read again
-        thick = read(cv2.erode(crop, np.ones((2, 2), np.uint8)))
-        if _letter_conf(thick) > _letter_conf(words):
-            words = thick
+    words = _read(engine, crop, char_height=row.char_height, dpi=dpi, offset=crop_box, psm=TYPED_PSM,
+                  blacklist=NOT_ON_A_TYPEWRITER)
     inked = _inked_cells(crop, crop_box, phase=row.phase, pitch=layout.pitch)
     words = tuple(piece for w in words for piece in split_at_blank_cells(w, inked, phase=row.phase,
                                                                          pitch=layout.pitch))
@@ -195,12 +182,6 @@ def read_row(engine: Engine, gray: np.ndarray, layout: Layout, index: int, *, dp
     words = restore_capitals(words, _cell_heights(crop, crop_box, phase=row.phase, pitch=layout.pitch),
                              phase=row.phase, pitch=layout.pitch)
     return RowText(words, spaced_by_pitch(words, pitch=layout.pitch))
-
-
-def _letter_conf(words: tuple[Word, ...]) -> float:
-    """The mean confidence of the characters read (0 for none)."""
-    count = sum(len(w.text) for w in words)
-    return sum(w.conf * len(w.text) for w in words) / count if count else 0.0
 
 
 SPECK_MAX_CONF = 0.6
