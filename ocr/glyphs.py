@@ -316,7 +316,7 @@ def read_cells(chars: list[str], letters: np.ndarray, marks: np.ndarray, space: 
     back: dict[tuple[str, int], tuple[str, int, Token | None]] = {}
     for i in range(n):
         if after_gap[i] < INF:
-            for length in range(1, n - i + 1):
+            for length in range(1, min(n - i, MAX_WORD) + 1):
                 options = []
                 if length in lexicon:
                     ws, idx, zipf = lexicon[length]
