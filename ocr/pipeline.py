@@ -33,8 +33,7 @@ from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import Preprocessed, is_page_like, preprocess
 from ocr.recognize import HAND_PSM, TYPED_PSM, RowText, _plain, read_hand, read_hand_with, read_row
 from ocr.reread import (confirm_pen_strokes, find_overtyping, read_overtyping, read_pen_struck, read_under_stamps,
-                        reread_typed,
-                        written_rows)
+                        reread_typed, written_rows)
 from ocr.stampink import drop_stamp_ink
 
 PRINT_PSM = 3  # Tesseract's own page layout, for pages without a typewriter grid

@@ -254,8 +254,8 @@ def read_pen_struck(cells: PageCells, layout: Layout, rows: list[RowText], glyph
     rows, changed = list(rows), 0
     for strike in (s for s in layout.strikes if s.kind == "pen"):
         under = [w for w in rows[strike.row].words if strike.box.x0 <= w.box.center[0] < strike.box.x1]
+        row_cells = cells.row(strike.row)
         for words in _between_unread_figures(under, glyphs):
-            row_cells = cells.row(strike.row)
             ks = list(range(row_cells.cells_of(words[0].box)[0], row_cells.cells_of(words[-1].box)[-1] + 1))
             if not 1 <= len(ks) <= 3 * MAX_WORD:
                 continue
@@ -304,8 +304,9 @@ def read_under_stamps(cells: PageCells, layout: Layout, rows: list[RowText], gly
     nothing where the typing joined the frame. Each cell is matched with
     ink allowed over the glyph (:func:`ocr.glyphs.covered_misfits`) and the
     frame's sides left out; where words of the list explain the cells, they
-    replace what Tesseract read. Rows Tesseract read as words of the list
-    under the stamp are left alone."""
+    replace what Tesseract read. A row whose words under the stamp Tesseract
+    read surely as words of the list is left alone, unless its typing
+    begins inside the stamp (its first letters joined to the frame)."""
     rows, changed = list(rows), 0
     ch = layout.char_height
     for stamp in layout.inked_stamps:
@@ -320,10 +321,9 @@ def read_under_stamps(cells: PageCells, layout: Layout, rows: list[RowText], gly
             ks = _stamped_cells(row_cells, glyphs, layout, stamp, under)
             if not 1 <= len(ks) <= 3 * MAX_WORD:
                 continue
-            sides = _frame_sides(cells, layout, index, stamp)
+            sides, origin = _frame_sides(cells.gray, layout, index, stamp)
             images = np.stack([row_cells.open_cell(k) for k in ks])
-            weights = np.stack([1.0 - row_cells.window(sides, k, origin=(0, row.baseline - sides.shape[0] // 2))
-                                for k in ks])
+            weights = np.stack([1.0 - row_cells.window(sides, k, origin=origin) for k in ks])
             fit = covered_misfits(images, weights, glyphs, extra=STAMP_EXTRA)
             space = STAMP_EXTRA * blank_misfits(images, glyphs, weights)
             tokens = _without_lettering(read_cells(glyphs.chars, fit, fit, space, unknown_word=UNKNOWN_WORD_STAMPED,
@@ -352,9 +352,9 @@ def _stamped_cells(row_cells: RowCells, glyphs: Glyphs, layout: Layout, stamp: B
         return float(blank_misfits(row_cells.cell(k)[None], glyphs)[0]) > BLANK_CELL
 
     first, last = ks[0], ks[-1]
-    while ks[-1] - first < 3 * MAX_WORD and inked(first - 1):
+    while ks[0] - first < MAX_WORD and inked(first - 1):
         first -= 1
-    while last - first < 3 * MAX_WORD and inked(last + 1):
+    while last - ks[-1] < MAX_WORD and inked(last + 1):
         last += 1
     return list(range(first, last + 1))
 
@@ -384,21 +384,21 @@ def _read_whole(word: Word, row_cells: RowCells) -> bool:
         len(row_cells.cells_of(word.box)) == len(word.text)
 
 
-def _frame_sides(cells: PageCells, layout: Layout, index: int, stamp: Box) -> np.ndarray:
-    """A band of the page centred on row ``index``'s baseline, as wide as the
+def _frame_sides(gray: np.ndarray, layout: Layout, index: int, stamp: Box) -> tuple[np.ndarray, tuple[int, int]]:
+    """A band of the page about row ``index``'s baseline, as wide as the
     page, 1 on the columns where the stamp frame's left or right side runs
-    through it (inked down most of the band) and 0 elsewhere."""
+    through it (inked down most of the band) and 0 elsewhere; and the page
+    pixel of its top left corner."""
     row, ch = layout.rows[index], layout.char_height
-    gray = cells.gray
     half = int(round(2 * ch))
     y0, y1 = max(row.baseline - half, 0), min(row.baseline + half, gray.shape[0])
-    band = np.zeros((2 * half, gray.shape[1]), np.float32)
+    band = np.zeros((y1 - y0, gray.shape[1]), np.float32)
     reach = int(round(ch / 2))
     for edge in (stamp.x0, stamp.x1):
         x0, x1 = max(edge - reach, 0), min(edge + reach, gray.shape[1])
         inked = (gray[y0:y1, x0:x1] < INK_LEVEL).mean(axis=0) >= FRAME_SIDE_INK
         band[:, x0:x1][:, np.flatnonzero(inked)] = 1.0
-    return cv2.dilate(band, np.ones((1, 3), np.uint8))
+    return cv2.dilate(band, np.ones((1, 3), np.uint8)), (0, y0)
 
 
 def reread_typed(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[list[RowText], dict]:
