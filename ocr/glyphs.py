@@ -242,13 +242,12 @@ def covered_misfits(cells: np.ndarray, weights: np.ndarray, glyphs: Glyphs, *, e
     :func:`plain_misfits`. With d = T - C: extra W d^2 (as in
     :func:`masked_misfits`) and (1 - extra) W max(d, 0)^2, the only part
     reckoned cell by cell."""
-    w = centre(weights).reshape(len(cells), -1).astype(np.float32)
-    c = centre(cells).reshape(len(cells), -1).astype(np.float32)
-    t = glyphs.flat.astype(np.float32)
+    w = centre(weights).reshape(len(cells), -1)
+    c = centre(cells).reshape(len(cells), -1)
     both = glyphs.flat_squared @ w.T - 2.0 * (glyphs.flat @ (w * c).T) + (w * c ** 2).sum(axis=1)[None, :]
     lacking = np.empty_like(both)
     for i in range(len(cells)):
-        short = np.maximum(t - c[i], 0.0)
+        short = np.maximum(glyphs.flat - c[i], 0.0)
         lacking[:, i] = (short * short) @ w[i]
     ssd = extra * both + (1.0 - extra) * lacking
     return _best_shift(ssd, len(glyphs.chars)) / glyphs.residual

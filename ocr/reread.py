@@ -65,10 +65,10 @@ DOUBTFUL_CONF = 0.9
 def find_overtyping(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[Strike, ...]:
     """Over-typed spans that the ink density did not show, found by
     superposition: runs of OVERTYPED_MIN_CELLS inked cells or more, struck
-    by nothing and under no stamp, whose cells the page's ``х``, hyphen or
-    slash (drawn when the page has none to learn from) typed over its
-    letters explains far better than its letters alone; the more so where
-    Tesseract read them surely as words."""
+    by nothing and under no stamp that kept its ink, whose cells the page's
+    ``х``, hyphen or slash (drawn when the page has none to learn from)
+    typed over its letters explains far better than its letters alone; the
+    more so where Tesseract read them surely as words."""
     overlays = [glyphs.images[ch] for ch in OVERLAYS if ch in glyphs.images]
     if "/" not in glyphs.images:
         overlays += drawn_slashes(glyphs, char_height=layout.char_height)
@@ -87,8 +87,8 @@ def find_overtyping(cells: PageCells, layout: Layout, rows: list[RowText], glyph
             words = [w for w in text.words if x0 <= w.box.center[0] < x1]
             if not words or _struck(layout.strikes, index, x0, x1):
                 continue
-            if any(s.intersection(Box(x0, row.box.y0, x1, row.box.y1)) for s in layout.stamps):
-                continue  # a stamp's ink over the letters
+            if any(s.intersection(Box(x0, row.box.y0, x1, row.box.y1)) for s in layout.inked_stamps):
+                continue  # a stamp's ink over the letters (a coloured stamp's is taken off)
             # a run read surely as words of the list needs more (OVERTYPED_SURE_GAIN); one under an
             # insertion without a caret, which most often replaces it, less (OVERTYPED_REPLACED_GAIN)
             least = OVERTYPED_REPLACED_GAIN if _under_insertion(layout, index, x0, x1) else \
@@ -269,7 +269,7 @@ def read_pen_struck(cells: PageCells, layout: Layout, rows: list[RowText], glyph
             ks, images, weights, space = ks[keep], images[keep], weights[keep], space[keep]
             fit = masked_misfits(images, weights, glyphs)
             tokens = read_cells(glyphs.chars, fit, fit, space, unknown_word=UNKNOWN_WORD_PEN)
-            if not tokens or not all(t.listed or t.plain or _known_figure(t.text, glyphs) for t in tokens):
+            if not _all_known(tokens, glyphs):
                 continue
             rows[strike.row] = _replace_words(rows[strike.row], tokens, ks, layout=layout, row=strike.row,
                                               y=(min(w.box.y0 for w in words), max(w.box.y1 for w in words)))
@@ -328,7 +328,7 @@ def read_under_stamps(cells: PageCells, layout: Layout, rows: list[RowText], gly
             space = STAMP_EXTRA * blank_misfits(images, glyphs, weights)
             tokens = _without_lettering(read_cells(glyphs.chars, fit, fit, space, unknown_word=UNKNOWN_WORD_STAMPED,
                                                     marks_inside=True))
-            if not tokens or not all(t.listed or t.plain or _known_figure(t.text, glyphs) for t in tokens):
+            if not _all_known(tokens, glyphs):
                 continue
             rows[index] = _replace_words(rows[index], tokens, ks, layout=layout, row=index,
                                          y=(row.baseline - int(round(ch)), row.baseline))
@@ -371,6 +371,12 @@ def _without_lettering(tokens: list[Token]) -> list[Token]:
         return n if n >= STAMP_LETTERING_RUN else 0
     tokens = tokens[run(tokens):]
     return tokens[:len(tokens) - run(tokens[::-1])]
+
+
+def _all_known(tokens: list[Token], glyphs: Glyphs) -> bool:
+    """Whether there are tokens and each is a word of the list, a mark typed
+    plain, or a figure of digits the page showed (:func:`_known_figure`)."""
+    return bool(tokens) and all(t.listed or t.plain or _known_figure(t.text, glyphs) for t in tokens)
 
 
 def _known_figure(text: str, glyphs: Glyphs) -> bool:
