@@ -283,7 +283,9 @@ def restore_capitals(words: tuple[Word, ...], heights: dict[int, int], *, phase:
     word, or every letter of a word that stands capital-tall throughout,
     when it is drawn alike in both cases, stands near the height of the
     capitals read as such in the row, and the word's letters fill its cells
-    one for one."""
+    one for one. The other way too: a word's capital of such a letter
+    standing no taller than its small letters (``Тогда`` read in worn type
+    mid-sentence) becomes small."""
     placed = []
     for w in words:
         k0, k1 = _cell_of(w.box.x0, phase=phase, pitch=pitch), _cell_of(w.box.x1, phase=phase, pitch=pitch)
@@ -299,6 +301,7 @@ def restore_capitals(words: tuple[Word, ...], heights: dict[int, int], *, phase:
     if cap_height < CAPITAL_MIN_HEIGHT * x_height:
         return words  # this face's capitals cannot be told by height
     tall = x_height + CAPITAL_NEAR * (cap_height - x_height)
+    short = x_height + (1.0 - CAPITAL_NEAR) * (cap_height - x_height)
     out = []
     for w, ks in placed:
         capital = [ch in SMALL_CAPITALS and heights.get(k, 0) >= tall for ch, k in zip(w.text, ks)]
@@ -306,6 +309,9 @@ def restore_capitals(words: tuple[Word, ...], heights: dict[int, int], *, phase:
             w = Word(w.text.upper(), w.box, w.conf)
         elif ks and capital[0]:
             w = Word(w.text[0].upper() + w.text[1:], w.box, w.conf)
+        elif (ks and w.text[0] in CAPITALS and w.text[1:].isalpha() and w.text[1:].islower()
+              and 0 < heights.get(ks[0], 0) <= short):
+            w = Word(w.text[0].lower() + w.text[1:], w.box, w.conf)
         out.append(w)
     return tuple(out)
 

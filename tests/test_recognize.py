@@ -91,6 +91,17 @@ def test_capitals_read_as_small_letters_are_restored_by_their_height() -> None:
     assert [w.text for w in restored] == ["Тов.", "Ким", "Ир", "Сен", "КПСС", "заявил"]
 
 
+def test_small_letters_read_as_capitals_are_lowered_by_their_height() -> None:
+    line = ["Тов.", "Ким", "Тогда", "Изнашиваются", "Год"]
+    tall = "Cxxx Cxx xxxxx xxxxxxxxxxxx Cxx"
+    words, k = [], 0
+    for text in line:
+        words.append(_word(text, k, k + len(text) - 1))
+        k += len(text) + 1
+    settled = restore_capitals(tuple(words), _heights(tall), phase=PHASE, pitch=PITCH)
+    assert [w.text for w in settled] == ["Тов.", "Ким", "тогда", "изнашиваются", "Год"]
+
+
 def test_case_stays_as_read_where_the_row_shows_no_capital_heights() -> None:
     words = (_word("ким", 0, 2), _word("заявил", 4, 9))
     no_capital_read = restore_capitals(words, _heights("Cxx xxxxxx"), phase=PHASE, pitch=PITCH)
