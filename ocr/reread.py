@@ -256,7 +256,7 @@ def read_pen_struck(cells: PageCells, layout: Layout, rows: list[RowText], glyph
         under = [w for w in rows[strike.row].words if strike.box.x0 <= w.box.center[0] < strike.box.x1]
         row_cells = cells.row(strike.row)
         for words in _between_unread_figures(under, glyphs):
-            ks = list(range(row_cells.cells_of(words[0].box)[0], row_cells.cells_of(words[-1].box)[-1] + 1))
+            ks = row_cells.cells_of(Box.enclosing(w.box for w in words))  # none for a lone narrow mark
             if not 1 <= len(ks) <= 3 * MAX_WORD:
                 continue
             images = np.stack([row_cells.cell(k) for k in ks])

@@ -179,6 +179,28 @@ def test_a_pen_struck_word_is_read_from_the_pages_glyphs_off_the_stroke() -> Non
     assert reread[6].text == text
 
 
+def test_a_pen_stroke_over_nothing_but_a_mark_narrower_than_a_cell_is_passed_over() -> None:
+    """A speck Tesseract read as a comma under a stroke covers no cell's
+    centre: the stroke has no cells to read, and nothing is read."""
+    gray = typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10).copy()
+    font = ImageFont.truetype(str(MONO), round(DPI / CPI / 0.6))
+    margin, text = round(0.5 * DPI), LINES[6]
+    x0 = margin + font.getlength(text[:text.index("городов")])
+    x1 = margin + font.getlength(text[:text.index("городов") + len("городов")])
+    y = round(margin + 6 * DPI / 6 * SPACING + 0.62 * font.size)
+    cv2.line(gray, (round(x0) - 6, y), (round(x1) + 6, y - 3), 40, 3)
+    pre, layout, rows, glyphs = _read_page(gray)
+    pen = [s for s in layout.strikes if s.kind == "pen"]
+    assert [s.row for s in pen] == [6] and glyphs is not None
+    row, pitch = layout.rows[6], layout.pitch
+    centre = next(row.phase + k * pitch for k in range(200) if row.phase + k * pitch > pen[0].box.x0 + pitch)
+    speck = Word(",", Box(round(centre + 0.1 * pitch), row.box.y0, round(centre + 0.4 * pitch), row.box.y1), 0.3)
+    rows[6] = RowText(tuple(w for w in rows[6].words if not pen[0].box.x0 <= w.box.center[0] < pen[0].box.x1)
+                      + (speck,))
+    reread, changed = read_pen_struck(PageCells(pre.gray, layout), layout, rows, glyphs)
+    assert changed == 0 and reread[6] == rows[6]
+
+
 def test_a_letter_read_in_the_wrong_case_is_set_by_the_case_of_the_glyph_that_fits() -> None:
     line = "Совет Союза и ЦК КПСС, вопросы сельского хозяйства"
     pre, layout, rows, glyphs = _read_page(typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10,
