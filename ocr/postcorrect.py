@@ -18,6 +18,10 @@ alphabet (Komi ``ӧ``, ``і``), and words after a mark that may be a lost letter
 (``:окладывает``). A candidate never
 gains ``ъ`` or ``ё``, and the word keeps its capital.
 
+A word of one or two small letters that the list holds as rare (``пс``,
+``дс``) is taken for the common one a confusion away (``по``, ``до``) when
+there is one clearly commonest (:func:`correct_short`).
+
 Words under a pen stroke or over-typing, and handwritten insertions, are read
 too badly for that: :func:`correct_far` replaces each unknown one by the
 nearest common word (:func:`ocr.lexicon.nearest_word`), several letters
@@ -105,7 +109,9 @@ def postcorrect(rows: Sequence[RowText], *, frequency: Frequency = russian_zipf,
             text = "".join(w.text for w in pieces)
             broken = (t == 0 and continued) or text.endswith("-") or text.startswith("-")
             new = None
-            if not broken and _eligible(text):
+            if not broken and len(pieces) == 1:
+                new = correct_short(text, frequency=frequency)
+            if new is None and not broken and _eligible(text):
                 checked += 1
                 lead, core, trail = _CORE.match(text).groups()
                 conf = min(w.conf for w in pieces)
@@ -326,6 +332,32 @@ def _nearest_long_word(core: str) -> str | None:
     if found is None or len(found) != len(core):
         return None
     return _capital_like(core, found)
+
+
+# A word of one or two small letters rarer than SHORT_RARE (Zipf), one
+# confusion of CONFUSIONS away from a word commoner than SHORT_COMMON and
+# SHORT_MARGIN ahead of the next such word, is that word misread (`пс` for
+# `по`, `пе` for `не`, `з` for `в`; `ло` stays: `по` and `но` are as near).
+# On the corpus this cut typed character errors 37/126/327 -> 37/125/322
+# (bundled light/medium/heavy) and 194/328/1252 -> 192/324/1243 (88 pages).
+SHORT_RARE, SHORT_COMMON, SHORT_MARGIN = 5.0, 6.0, 0.3
+
+
+def correct_short(text: str, *, frequency: Frequency = russian_zipf) -> str | None:
+    """The common short word a rare one of one or two small letters was
+    typed as (see :data:`SHORT_RARE`), or None. Short words are most of a
+    text and few: ``по``, ``на``, ``не``, ``в``; what wordfreq lists of the
+    rest (``пс``, ``дс``) is mostly fragments and foreign words."""
+    if not (1 <= len(text) <= 2 and text.isalpha() and text.islower()) or frequency(text) >= SHORT_RARE:
+        return None
+    subs = _substitutes()
+    near = {text[:i] + alt + text[i + 1:] for i, ch in enumerate(text) for alt in subs.get(ch, "")}
+    ranked = sorted(((frequency(word), word) for word in near), reverse=True)
+    if not ranked or ranked[0][0] < SHORT_COMMON:
+        return None
+    if len(ranked) > 1 and ranked[1][0] > ranked[0][0] - SHORT_MARGIN:
+        return None
+    return ranked[0][1]
 
 
 def correct_word(core: str, *, frequency: Frequency = russian_zipf, mid_sentence: bool = False,

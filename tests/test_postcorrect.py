@@ -65,10 +65,21 @@ def test_a_word_known_with_a_hard_sign_put_back_is_a_typewriter_habit() -> None:
 
 def test_abbreviations_numerals_and_short_words_are_left_alone() -> None:
     lexicon_zipf = {"кпос": 5.0, "узм": 5.0, "по": 7.0, "был": 6.0}
-    words = ["КПСС", "УШ", "Ш", "ХХ", "N", "го", "56г.", "2-х", "1954", "ит.д.", "т.п."]
+    words = ["КПСС", "УШ", "Ш", "ХХ", "N", "56г.", "2-х", "1954", "ит.д.", "т.п."]
     result = postcorrect([_row(*words)], frequency=_lexicon(итд=3.0, тп=3.0, **lexicon_zipf))
     assert _texts(result.rows) == [" ".join(words)] and not result.changes
     assert result.checked == 0
+
+
+@pytest.mark.parametrize("read, meant", [("пс", "по"), ("пе", "не"), ("дс", "до"), ("з", "в"), ("ча", "на")])
+def test_a_rare_short_word_becomes_the_common_one_a_confusion_away(read: str, meant: str) -> None:
+    result = postcorrect([_row("было", (read, 0.99), "плана")])
+    assert _texts(result.rows) == [f"было {meant} плана"] and len(result.changes) == 1
+
+
+def test_common_short_words_capitals_and_short_words_near_two_common_ones_stay() -> None:
+    words = ["по", "на", "в", "к", "Ло", "Ш", "го", "т."]  # го: по and то are as common
+    assert _texts(postcorrect([_row(*words)]).rows) == [" ".join(words)]
 
 
 def test_a_confidently_read_unknown_word_stays() -> None:

@@ -80,25 +80,24 @@ def _heights(pattern: str, *, small: int = 17, capital: int = 20) -> dict[int, i
     return {k: capital if ch == "C" else small for k, ch in enumerate(pattern) if ch != " "}
 
 
-def test_capitals_read_as_small_letters_are_restored_by_their_height() -> None:
-    line = ["Тов.", "ким", "Ир", "сен", "кпсс", "заявил"]
-    tall = "Cxxx Cxx Cx Cxx CCCC xxxxxx"
+def _words(line: str) -> tuple[Word, ...]:
+    """The words of ``line``, each in its cells (one space between them)."""
     words, k = [], 0
-    for text in line:
+    for text in line.split():
         words.append(_word(text, k, k + len(text) - 1))
         k += len(text) + 1
-    restored = restore_capitals(tuple(words), _heights(tall), phase=PHASE, pitch=PITCH)
+    return tuple(words)
+
+
+def test_capitals_read_as_small_letters_are_restored_by_their_height() -> None:
+    tall = "Cxxx Cxx Cx Cxx CCCC xxxxxx"
+    restored = restore_capitals(_words("Тов. ким Ир сен кпсс заявил"), _heights(tall), phase=PHASE, pitch=PITCH)
     assert [w.text for w in restored] == ["Тов.", "Ким", "Ир", "Сен", "КПСС", "заявил"]
 
 
 def test_small_letters_read_as_capitals_are_lowered_by_their_height() -> None:
-    line = ["Тов.", "Ким", "Тогда", "Изнашиваются", "Год"]
     tall = "Cxxx Cxx xxxxx xxxxxxxxxxxx Cxx"
-    words, k = [], 0
-    for text in line:
-        words.append(_word(text, k, k + len(text) - 1))
-        k += len(text) + 1
-    settled = restore_capitals(tuple(words), _heights(tall), phase=PHASE, pitch=PITCH)
+    settled = restore_capitals(_words("Тов. Ким Тогда Изнашиваются Год"), _heights(tall), phase=PHASE, pitch=PITCH)
     assert [w.text for w in settled] == ["Тов.", "Ким", "тогда", "изнашиваются", "Год"]
 
 

@@ -156,7 +156,8 @@ def test_a_misread_word_is_read_again_from_the_pages_glyphs_and_a_surname_stays(
     assert reread[9].text == lines[9]  # a surname no word list holds is left as read
 
 
-def test_a_pen_struck_word_is_read_from_the_pages_glyphs_off_the_stroke() -> None:
+def _struck_page():
+    """The typed test page with a pen stroke through ``городов`` on row 6, read."""
     gray = typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10).copy()
     font = ImageFont.truetype(str(MONO), round(DPI / CPI / 0.6))
     margin, text = round(0.5 * DPI), LINES[6]
@@ -167,6 +168,11 @@ def test_a_pen_struck_word_is_read_from_the_pages_glyphs_off_the_stroke() -> Non
     pre, layout, rows, glyphs = _read_page(gray)
     pen = [s for s in layout.strikes if s.kind == "pen"]
     assert [s.row for s in pen] == [6] and glyphs is not None
+    return pre, layout, rows, glyphs, pen
+
+
+def test_a_pen_struck_word_is_read_from_the_pages_glyphs_off_the_stroke() -> None:
+    pre, layout, rows, glyphs, pen = _struck_page()
     # a stroke taken where there is none (over plain words) does not stand; the true one does
     plain = Strike(row=2, box=Box(pen[0].box.x0, layout.rows[2].box.y0, pen[0].box.x1, layout.rows[2].box.y1),
                    kind="pen")
@@ -176,27 +182,18 @@ def test_a_pen_struck_word_is_read_from_the_pages_glyphs_off_the_stroke() -> Non
     rows[6] = _misread(rows[6], struck[0], "гсрсдсв")  # as Tesseract reads letters a stroke crosses
     reread, changed = read_pen_struck(PageCells(pre.gray, layout), layout, rows, glyphs)
     assert changed == 1
-    assert reread[6].text == text
+    assert reread[6].text == LINES[6]
 
 
 def test_a_pen_stroke_over_nothing_but_a_mark_narrower_than_a_cell_is_passed_over() -> None:
     """A speck Tesseract read as a comma under a stroke covers no cell's
     centre: the stroke has no cells to read, and nothing is read."""
-    gray = typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10).copy()
-    font = ImageFont.truetype(str(MONO), round(DPI / CPI / 0.6))
-    margin, text = round(0.5 * DPI), LINES[6]
-    x0 = margin + font.getlength(text[:text.index("городов")])
-    x1 = margin + font.getlength(text[:text.index("городов") + len("городов")])
-    y = round(margin + 6 * DPI / 6 * SPACING + 0.62 * font.size)
-    cv2.line(gray, (round(x0) - 6, y), (round(x1) + 6, y - 3), 40, 3)
-    pre, layout, rows, glyphs = _read_page(gray)
-    pen = [s for s in layout.strikes if s.kind == "pen"]
-    assert [s.row for s in pen] == [6] and glyphs is not None
+    pre, layout, rows, glyphs, pen = _struck_page()
     row, pitch = layout.rows[6], layout.pitch
     centre = next(row.phase + k * pitch for k in range(200) if row.phase + k * pitch > pen[0].box.x0 + pitch)
     speck = Word(",", Box(round(centre + 0.1 * pitch), row.box.y0, round(centre + 0.4 * pitch), row.box.y1), 0.3)
-    rows[6] = RowText(tuple(w for w in rows[6].words if not pen[0].box.x0 <= w.box.center[0] < pen[0].box.x1)
-                      + (speck,))
+    kept = [w for w in rows[6].words if not pen[0].box.x0 <= w.box.center[0] < pen[0].box.x1]
+    rows[6] = RowText(tuple(sorted([*kept, speck], key=lambda w: w.box.x0)))
     reread, changed = read_pen_struck(PageCells(pre.gray, layout), layout, rows, glyphs)
     assert changed == 0 and reread[6] == rows[6]
 
