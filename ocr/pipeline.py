@@ -27,8 +27,8 @@ from ocr.imageio import SourcePage
 from ocr.layout import analyze_layout
 from ocr.layout_model import HandBlock, Layout, without_rows
 from ocr.model import Box, Page, Step, Word
-from ocr.postcorrect import (HAND_MAX_RATIO, STRUCK_MAX_RATIO, correct_far, join_split_words, restore_short_i,
-                             settle_case)
+from ocr.postcorrect import (HAND_MAX_RATIO, SHORT_COMMON, SHORT_MARGIN, SHORT_RARE, STRUCK_MAX_RATIO, correct_far,
+                             join_split_words, restore_short_i, settle_case)
 from ocr.postcorrect import postcorrect as correct_words
 from ocr.preprocess import Preprocessed, is_page_like, preprocess
 from ocr.recognize import HAND_PSM, TYPED_PSM, RowText, _plain, read_hand, read_hand_with, read_row
@@ -106,7 +106,8 @@ def process_page(source: SourcePage, *, engine: Engine, dpi: int | None = None,
                   "words_changed": len(corrected.changes), "far_words_changed": far, **reread}
     postcorrect_step = Step("postcorrect", params={"enabled": postcorrect, "lexicon": "wordfreq ru", **POSTCORRECT,
                                                    "struck_max_ratio": STRUCK_MAX_RATIO,
-                                                   "hand_max_ratio": HAND_MAX_RATIO},
+                                                   "hand_max_ratio": HAND_MAX_RATIO,
+                                                   "short_word_zipf": [SHORT_RARE, SHORT_COMMON, SHORT_MARGIN]},
                             values=values, seconds=seconds)
 
     result, seconds = _timed(lambda: assemble(layout, rows, hands, to_source=pre.to_source))
