@@ -391,20 +391,20 @@ def _read_whole(word: Word, row_cells: RowCells) -> bool:
 
 
 def _frame_sides(gray: np.ndarray, layout: Layout, index: int, stamp: Box) -> tuple[np.ndarray, tuple[int, int]]:
-    """A band of the page about row ``index``'s baseline, as wide as the
-    page, 1 on the columns where the stamp frame's left or right side runs
+    """A band of the page about row ``index``'s baseline, across the stamp,
+    1 on the columns where the stamp frame's left or right side runs
     through it (inked down most of the band) and 0 elsewhere; and the page
     pixel of its top left corner."""
     row, ch = layout.rows[index], layout.char_height
-    half = int(round(2 * ch))
+    half, reach = int(round(2 * ch)), int(round(ch / 2))
     y0, y1 = max(row.baseline - half, 0), min(row.baseline + half, gray.shape[0])
-    band = np.zeros((y1 - y0, gray.shape[1]), np.float32)
-    reach = int(round(ch / 2))
+    bx0, bx1 = max(stamp.x0 - reach, 0), min(stamp.x1 + reach, gray.shape[1])
+    band = np.zeros((y1 - y0, bx1 - bx0), np.float32)
     for edge in (stamp.x0, stamp.x1):
-        x0, x1 = max(edge - reach, 0), min(edge + reach, gray.shape[1])
+        x0, x1 = max(edge - reach, bx0), min(edge + reach, bx1)
         inked = (gray[y0:y1, x0:x1] < INK_LEVEL).mean(axis=0) >= FRAME_SIDE_INK
-        band[:, x0:x1][:, np.flatnonzero(inked)] = 1.0
-    return cv2.dilate(band, np.ones((1, 3), np.uint8)), (0, y0)
+        band[:, x0 - bx0:x1 - bx0][:, np.flatnonzero(inked)] = 1.0
+    return cv2.dilate(band, np.ones((1, 3), np.uint8)), (bx0, y0)
 
 
 def reread_typed(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: Glyphs) -> tuple[list[RowText], dict]:

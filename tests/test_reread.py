@@ -156,18 +156,19 @@ def test_a_misread_word_is_read_again_from_the_pages_glyphs_and_a_surname_stays(
     assert reread[9].text == lines[9]  # a surname no word list holds is left as read
 
 
-def _struck_page():
-    """The typed test page with a pen stroke through ``городов`` on row 6, read."""
-    gray = typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10).copy()
+def _struck_page(text: tuple[str, ...] = LINES, line: int = 6, span: str = "городов"):
+    """The typed test page of ``text`` with a pen stroke through ``span`` on
+    row ``line``, read: (preprocessed page, layout, rows, glyphs, pen strokes)."""
+    gray = typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10, text=text).copy()
     font = ImageFont.truetype(str(MONO), round(DPI / CPI / 0.6))
-    margin, text = round(0.5 * DPI), LINES[6]
-    x0 = margin + font.getlength(text[:text.index("городов")])
-    x1 = margin + font.getlength(text[:text.index("городов") + len("городов")])
-    y = round(margin + 6 * DPI / 6 * SPACING + 0.62 * font.size)  # through the small letters
+    margin, start = round(0.5 * DPI), text[line].index(span)
+    x0 = margin + font.getlength(text[line][:start])
+    x1 = margin + font.getlength(text[line][:start + len(span)])
+    y = round(margin + line * DPI / 6 * SPACING + 0.62 * font.size)  # through the small letters
     cv2.line(gray, (round(x0) - 6, y), (round(x1) + 6, y - 3), 40, 3)
     pre, layout, rows, glyphs = _read_page(gray)
     pen = [s for s in layout.strikes if s.kind == "pen"]
-    assert [s.row for s in pen] == [6] and glyphs is not None
+    assert [s.row for s in pen] == [line] and glyphs is not None
     return pre, layout, rows, glyphs, pen
 
 
@@ -253,16 +254,7 @@ def test_figures_under_a_pen_stroke_that_the_page_never_showed_are_left_as_read_
     word ``об``. It stays as read; the word struck with it is read apart."""
     text = LINES[:3] + ("урожай риса превысил прошлогодний на 60 процентов, а",) + LINES[4:9] + (
         "Беседа продолжалась около двух часов.",)
-    gray = typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10, text=text).copy()
-    font = ImageFont.truetype(str(MONO), round(DPI / CPI / 0.6))
-    margin = round(0.5 * DPI)
-    x0 = margin + font.getlength(text[3][:text[3].index("прошлогодний на 60")])
-    x1 = margin + font.getlength(text[3][:text[3].index("на 60") + len("на 60")])
-    y = round(margin + 3 * DPI / 6 * SPACING + 0.62 * font.size)
-    cv2.line(gray, (round(x0) - 6, y), (round(x1) + 6, y - 3), 40, 3)
-    pre, layout, rows, glyphs = _read_page(gray)
-    pen = [s for s in layout.strikes if s.kind == "pen"]
-    assert [s.row for s in pen] == [3] and glyphs is not None
+    pre, layout, rows, glyphs, pen = _struck_page(text, line=3, span="прошлогодний на 60")
     assert not {"6", "0"} & set(glyphs.images)
     under = [w for w in rows[3].words if pen[0].box.x0 <= w.box.center[0] < pen[0].box.x1]
     assert len(under) == 3
