@@ -13,6 +13,7 @@ words (a cell a letter, a cell a space) whose letters fit them best.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -184,15 +185,21 @@ def learn_glyphs(cells: PageCells, layout: Layout, rows: list[RowText]) -> Glyph
     return Glyphs(images, residual=max(float(np.median(misfit)), 1.0))
 
 
+_TRIPLED = re.compile(r"(.)\1\1")
+
+
 @lru_cache(maxsize=1)
 def _word_list() -> dict[int, tuple[list[str], np.ndarray, np.ndarray]]:
     """The common words of the list by length: the words, their letters as
-    indices into LETTERS (n, length), their Zipf frequencies (n,)."""
+    indices into LETTERS (n, length), their Zipf frequencies (n,). Left out:
+    what the list took from chat (``ааааааа``, ``нееет``): no Russian word
+    has a letter three times running."""
     floor = 10.0 ** (NEAREST_MIN_ZIPF - 9.0)
     best: dict[str, float] = {}
     for word, freq in russian_list().items():
         word = word.replace("ё", "е")
-        if freq >= floor and len(word) <= MAX_WORD and all(ch in LETTERS for ch in word):
+        if (freq >= floor and len(word) <= MAX_WORD and all(ch in LETTERS for ch in word)
+                and not _TRIPLED.search(word)):
             best[word] = max(best.get(word, 0.0), freq)
     by_length: dict[int, list[str]] = {}
     for word in best:

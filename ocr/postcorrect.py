@@ -100,11 +100,11 @@ def postcorrect(rows: Sequence[RowText], *, frequency: Frequency = russian_zipf,
     checked = doubtful = 0
     previous = ""  # the text of the word before, across rows
     for r, row in enumerate(rows):
-        gaps = _spacing(row)
+        gaps = spacing(row)
         continued = previous.endswith("-")  # this row starts with the second half of a broken word
         words: list[Word] = []
         spaced: list[bool] = []
-        for t, (start, stop) in enumerate(_tokens(gaps)):
+        for t, (start, stop) in enumerate(unspaced_runs(gaps)):
             pieces = row.words[start:stop]
             text = "".join(w.text for w in pieces)
             broken = (t == 0 and continued) or text.endswith("-") or text.startswith("-")
@@ -116,7 +116,7 @@ def postcorrect(rows: Sequence[RowText], *, frequency: Frequency = russian_zipf,
                 lead, core, trail = _CORE.match(text).groups()
                 conf = min(w.conf for w in pieces)
                 if (_known(core, frequency) < unknown_below and conf < max_conf
-                        and not _hard_sign_dropped(core, frequency)):
+                        and not hard_sign_dropped(core, frequency)):
                     doubtful += 1
                     mid = bool(previous) and not previous.endswith(tuple(SENTENCE_END))
                     fixed = correct_word(core, frequency=frequency, mid_sentence=mid, min_zipf=min_zipf,
@@ -164,7 +164,7 @@ def correct_far(row: RowText, *, max_ratio: float, in_span: Callable[[Word], boo
         if not in_span(word):
             continue
         lead, core, trail = _CORE.match(word.text).groups()
-        if not _far_eligible(core) or _hard_sign_dropped(core, russian_zipf):
+        if not _far_eligible(core) or hard_sign_dropped(core, russian_zipf):
             continue
         if _known(core, russian_zipf) >= NEAREST_MIN_ZIPF:
             found = core.lower() if core.isupper() and not capitals_meant else None
@@ -405,14 +405,14 @@ def split_marks(text: str) -> tuple[str, str, str]:
     return lead, core, trail
 
 
-def _spacing(row: RowText) -> tuple[bool, ...]:
+def spacing(row: RowText) -> tuple[bool, ...]:
     """Whether a space precedes each word (a row without that record has one between all words)."""
     n = len(row.words)
     return tuple(row.spaced) if len(row.spaced) == n else tuple(i > 0 for i in range(n))
 
 
-def _tokens(spaced: tuple[bool, ...]) -> Iterator[tuple[int, int]]:
-    """[start, stop) of each run of words joined without a space."""
+def unspaced_runs(spaced: tuple[bool, ...]) -> Iterator[tuple[int, int]]:
+    """[start, stop) of each run of words joined without a space: the words of the typed line."""
     n = len(spaced)
     start = 0
     for i in range(1, n + 1):
@@ -451,7 +451,7 @@ def _known(core: str, frequency: Frequency) -> float:
     return frequency(core)
 
 
-def _hard_sign_dropped(core: str, frequency: Frequency) -> bool:
+def hard_sign_dropped(core: str, frequency: Frequency) -> bool:
     """Whether ``core`` is a known word typed without its ``ъ`` (подема, обем): keep it so."""
     low = core.lower()
     for i in range(2, len(low)):

@@ -20,8 +20,8 @@ from ocr.model import Box, Word
 from ocr.pipeline import process_page
 from ocr.preprocess import preprocess
 from ocr.recognize import RowText, read_row
-from ocr.reread import (confirm_pen_strokes, find_overtyping, hyphens_for_spaces, read_pen_struck, read_under_stamps,
-                        reread_doubtful, restore_case, restore_marks)
+from ocr.reread import (_fits_better, confirm_pen_strokes, find_overtyping, hyphens_for_spaces, read_pen_struck,
+                        read_under_stamps, reread_doubtful, restore_case, restore_marks)
 from tests.rendering import LINES, MONO, typed_page
 
 DPI, CPI, SPACING = 300, 10, 1.5
@@ -130,6 +130,19 @@ def test_a_doubtful_letter_is_settled_by_the_word_list() -> None:
     assert [t.text for t in read_cells(chars, under, plain, space)] == ["работа"]
 
 
+def test_a_word_of_the_list_replaces_a_reading_only_where_it_fits_the_cells_better() -> None:
+    """A worn cell that fits ``с`` and ``о`` alike is the word's ``о``; one
+    that fits ``с`` clearly better stays ``с`` whatever the list says."""
+    chars = sorted(set(LETTERS))
+    col = {ch: i for i, ch in enumerate(chars)}
+    worn, _, _ = _misfits("работа", chars)
+    worn[3, col["о"]] = worn[3, col["с"]] = 2.5
+    assert _fits_better("работа", "рабста", worn, col)
+    clear, _, _ = _misfits("рабста", chars)
+    clear[3, col["о"]] = 3.5
+    assert not _fits_better("работа", "рабста", clear, col)
+
+
 def _read_page(gray: np.ndarray):
     """The page preprocessed, its layout, its rows as Tesseract reads them, and the glyphs they teach."""
     pre = preprocess(SourcePage(path=Path("p.png"), index=0, image=gray, dpi=DPI))
@@ -152,8 +165,38 @@ def test_a_misread_word_is_read_again_from_the_pages_glyphs_and_a_surname_stays(
     rows[6] = _misread(rows[6], "городов,", "горадов")  # one letter of a word the page shows plainly
     reread, changed = reread_doubtful(PageCells(pre.gray, layout), layout, rows, glyphs)
     assert changed == 1
-    assert reread[6].text == lines[6].replace("городов,", "городов")
+    assert reread[6].text == lines[6]  # the comma Tesseract missed is read from its cell
     assert reread[9].text == lines[9]  # a surname no word list holds is left as read
+
+
+def _in_pieces(row: RowText, word: str, pieces: tuple[str, ...]) -> RowText:
+    """``row`` as if Tesseract had read its word ``word`` as ``pieces`` with no space between them."""
+    words, spaced = [], []
+    for w, gap in zip(row.words, row.spaced):
+        if w.text != word:
+            words.append(w)
+            spaced.append(gap)
+            continue
+        x, width = w.box.x0, w.box.x1 - w.box.x0
+        for i, piece in enumerate(pieces):
+            x1 = w.box.x1 if i == len(pieces) - 1 else w.box.x0 + width * sum(map(len, pieces[:i + 1])) // len(word)
+            words.append(Word(piece, Box(x, w.box.y0, x1, w.box.y1), 0.4))
+            spaced.append(gap if i == 0 else False)
+            x = x1
+    return RowText(tuple(words), tuple(spaced))
+
+
+@pytest.mark.parametrize("pieces", [("горо`ов,",), ("городо`",), ("гор", "`дов,")])
+def test_a_word_read_with_a_stray_mark_or_in_pieces_is_read_again_whole(pieces: tuple[str, ...]) -> None:
+    """A speck or a broken letter read as a mark inside the word, a last letter
+    read as a mark, and a word Tesseract cut in two are read from their cells."""
+    pre, layout, rows, glyphs = _read_page(typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10, text=LINES))
+    assert rows[6].text == LINES[6] and glyphs is not None
+    rows[6] = _in_pieces(rows[6], "городов,", pieces)
+    reread, changed = reread_doubtful(PageCells(pre.gray, layout), layout, rows, glyphs)
+    assert changed == 1
+    assert reread[6].text == LINES[6]
+    assert len(reread[6].words) == len(LINES[6].split())
 
 
 def _struck_page(text: tuple[str, ...] = LINES, line: int = 6, span: str = "городов"):
