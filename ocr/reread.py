@@ -27,7 +27,7 @@ from ocr.glyphs import (FREQUENCY_WEIGHT, LETTERS, MAX_WORD, Glyphs, PageCells, 
 from ocr.layout_model import Layout, Strike, runs
 from ocr.lexicon import NEAREST_MIN_ZIPF, russian_zipf
 from ocr.model import Box, Word
-from ocr.postcorrect import hard_sign_dropped, spacing, split_marks, unspaced_runs
+from ocr.postcorrect import OPENING, hard_sign_dropped, spacing, split_marks, unspaced_runs
 from ocr.recognize import INK_LEVEL, RowText, _cell_of, spaced_by_pitch
 
 # Cells of misfit charged per letter of a word not in the word list: under
@@ -423,7 +423,8 @@ def reread_typed(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: 
 # the letters Tesseract read, its frequency reckoned as in read_cells. On the
 # corpus (typed character errors, bundled light/medium/heavy, then the 88
 # pages): 37/125/322 and 192/324/1243 before, 37/121/288 and 186/322/1202
-# after, with the marks below taken in. A charge of 0.5 without the fit
+# after, with the marks below taken in; taking a mark before a word for its
+# first letter then gave 37/120/290 and 185/321/1196. A charge of 0.5 without the fit
 # against Tesseract's letters gave 37/124/309 and 193/318/1232; 1.0 without
 # it took rare words read right (кинообслуживания -> самообслуживания).
 UNKNOWN_WORD_DOUBT = 1.0
@@ -442,15 +443,22 @@ def reread_doubtful(cells: PageCells, layout: Layout, rows: list[RowText], glyph
     reading replaces what was read (see :data:`UNKNOWN_WORD_DOUBT`). A word
     is what stands between spaces: pieces Tesseract read apart
     (``Замести`` + ``алю``) are read as one.
-    Left alone: words with marks before them, the halves of a word broken
-    across lines (no word of the list by themselves), and words known once
-    a ``ъ`` is put back (``подема``)."""
+    A mark before a word that no word opens with (``@овета``) is taken for
+    what is left of its first letter, one after it that closes no word for
+    its last. Left alone: words after an opening mark (a quote, a bracket),
+    the halves of a word broken across lines (no word of the list by
+    themselves), and words known once a ``ъ`` is put back (``подема``)."""
     col = {ch: i for i, ch in enumerate(glyphs.chars)}
 
     def rewrite(text: str, box: Box, row_cells: RowCells, continued: bool) -> str | None:
         lead, core, trail = split_marks(text)
         inner = [ch for ch in core if ch.lower() not in LETTERS]
-        if lead or trail.endswith("-") or continued or len(core) < 3 or any(ch not in STRAY_MARKS for ch in inner):
+        if any(ch not in STRAY_MARKS for ch in inner):
+            return None
+        if any(ch not in OPENING for ch in lead):
+            lead, core = "", lead + core  # a mark no word opens with is what is left of its first letter
+            inner.append(core[0])
+        if lead or trail.endswith("-") or continued or len(core) < 3:
             return None
         if (not inner and _known(core)) or hard_sign_dropped(core, russian_zipf):
             return None

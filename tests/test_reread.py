@@ -186,10 +186,11 @@ def _in_pieces(row: RowText, word: str, pieces: tuple[str, ...]) -> RowText:
     return RowText(tuple(words), tuple(spaced))
 
 
-@pytest.mark.parametrize("pieces", [("горо`ов,",), ("городо`",), ("гор", "`дов,")])
+@pytest.mark.parametrize("pieces", [("горо`ов,",), ("городо`",), ("*ородов,",), ("гор", "`дов,")])
 def test_a_word_read_with_a_stray_mark_or_in_pieces_is_read_again_whole(pieces: tuple[str, ...]) -> None:
-    """A speck or a broken letter read as a mark inside the word, a last letter
-    read as a mark, and a word Tesseract cut in two are read from their cells."""
+    """A speck or a broken letter read as a mark inside the word, a last or
+    first letter read as a mark, and a word Tesseract cut in two are read
+    from their cells."""
     pre, layout, rows, glyphs = _read_page(typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10, text=LINES))
     assert rows[6].text == LINES[6] and glyphs is not None
     rows[6] = _in_pieces(rows[6], "городов,", pieces)
