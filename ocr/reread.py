@@ -480,7 +480,7 @@ def reread_doubtful(cells: PageCells, layout: Layout, rows: list[RowText], glyph
                 return None
             if not inner and len(core) == len(ks) and not _fits_better(tokens[0].text, core, fit, col):
                 return None
-        word = "".join(t.text for t in tokens if t is tokens[0] or t.plain) + trail  # the word and a mark read after it
+        word = "".join(t.text for t in tokens) + trail  # no space allowed: the word, and a mark in its last cell
         return word[0].upper() + word[1:] if core[0].isupper() else word
 
     out, changed = list(rows), 0
