@@ -350,9 +350,7 @@ def correct_short(text: str, *, frequency: Frequency = russian_zipf) -> str | No
     rest (``пс``, ``дс``) is mostly fragments and foreign words."""
     if not (1 <= len(text) <= 2 and text.isalpha() and text.islower()) or frequency(text) >= SHORT_RARE:
         return None
-    subs = _substitutes()
-    near = {text[:i] + alt + text[i + 1:] for i, ch in enumerate(text) for alt in subs.get(ch, "")}
-    ranked = sorted(((frequency(word), word) for word in near), reverse=True)
+    ranked = sorted(((frequency(word), word) for word in _candidates(text, 1, replace_stray=False)), reverse=True)
     if not ranked or ranked[0][0] < SHORT_COMMON:
         return None
     if len(ranked) > 1 and ranked[1][0] > ranked[0][0] - SHORT_MARGIN:

@@ -450,8 +450,8 @@ def reread_doubtful(cells: PageCells, layout: Layout, rows: list[RowText], glyph
     themselves), and words known once a ``ъ`` is put back (``подема``)."""
     col = {ch: i for i, ch in enumerate(glyphs.chars)}
 
-    def rewrite(text: str, box: Box, row_cells: RowCells, continued: bool) -> str | None:
-        lead, core, trail = split_marks(text)
+    def rewrite(word: Word, row_cells: RowCells, continued: bool) -> str | None:
+        lead, core, trail = split_marks(word.text)
         inner = [ch for ch in core if ch.lower() not in LETTERS]
         if any(ch not in STRAY_MARKS for ch in inner):
             return None
@@ -462,10 +462,12 @@ def reread_doubtful(cells: PageCells, layout: Layout, rows: list[RowText], glyph
             return None
         if (not inner and _known(core)) or hard_sign_dropped(core, russian_zipf):
             return None
-        ks = row_cells.cells_of(box)
+        ks = row_cells.cells_of(word.box)
+        if not ks:
+            return None
         if any(ch not in CLOSING_MARKS for ch in trail):
             core, trail = core + trail, ""
-            last = _cell_of(box.x1 - 1, phase=row_cells.row.phase, pitch=row_cells.pitch)
+            last = _cell_of(word.box.x1 - 1, phase=row_cells.row.phase, pitch=row_cells.pitch)
             ks = list(range(ks[0], max(ks[-1], last) + 1))  # the cell of a narrow mark too
         elif len(ks) == len(core) + len(trail):
             ks = ks[:len(core)]  # the marks were read right where the letters fill their cells
@@ -480,31 +482,10 @@ def reread_doubtful(cells: PageCells, layout: Layout, rows: list[RowText], glyph
                 return None
             if not inner and len(core) == len(ks) and not _fits_better(tokens[0].text, core, fit, col):
                 return None
-        word = "".join(t.text for t in tokens) + trail  # no space allowed: the word, and a mark in its last cell
-        return word[0].upper() + word[1:] if core[0].isupper() else word
+        text = "".join(t.text for t in tokens) + trail  # no space allowed: the word, and a mark in its last cell
+        return text[0].upper() + text[1:] if core[0].isupper() else text
 
-    out, changed = list(rows), 0
-    for index, row in enumerate(rows):
-        struck = [s.box for s in layout.strikes if s.row == index]
-        continues = index > 0 and out[index - 1].text.endswith("-")
-        gaps = spacing(row)
-        words: list[Word] = []
-        spaced: list[bool] = []
-        for n, (start, stop) in enumerate(unspaced_runs(gaps)):
-            pieces = row.words[start:stop]
-            text, box = "".join(w.text for w in pieces), Box.enclosing(w.box for w in pieces)
-            new = None
-            if not any(b.x0 <= w.box.center[0] < b.x1 for b in struck for w in pieces):
-                new = rewrite(text, box, cells.row(index), n == 0 and continues)
-            if new is None or new == text:
-                words.extend(pieces)
-                spaced.extend(gaps[start:stop])
-            else:
-                words.append(Word(new, box, min(w.conf for w in pieces)))
-                spaced.append(gaps[start])
-                changed += 1
-        out[index] = RowText(tuple(words), tuple(spaced))
-    return out, changed
+    return _rewrite_words(cells, layout, rows, rewrite, joined=True)
 
 
 def _fits_better(word: str, read: str, fit: np.ndarray, col: dict[str, int]) -> bool:
@@ -609,22 +590,35 @@ def restore_marks(cells: PageCells, layout: Layout, rows: list[RowText], glyphs:
 
 
 def _rewrite_words(cells: PageCells, layout: Layout, rows: list[RowText],
-                   rewrite: Callable[[Word, RowCells, bool], str | None]) -> tuple[list[RowText], int]:
+                   rewrite: Callable[[Word, RowCells, bool], str | None], *,
+                   joined: bool = False) -> tuple[list[RowText], int]:
     """The rows with each typed word outside the strikes rewritten by
     ``rewrite(word, row_cells, continued)`` where it returns other text, and
     how many were. ``continued`` tells the first word of a row whose previous
-    row ends in a hyphen (a word's second half)."""
+    row ends in a hyphen (a word's second half). With ``joined``, the pieces
+    Tesseract read without a space between them are one word, and become one
+    when rewritten."""
     rows, changed = list(rows), 0
     for index, row in enumerate(rows):
         struck = [s.box for s in layout.strikes if s.row == index]
         continues = index > 0 and rows[index - 1].text.endswith("-")
-        words = list(row.words)
-        for n, word in enumerate(words):
-            if any(b.x0 <= word.box.center[0] < b.x1 for b in struck):
-                continue
-            text = rewrite(word, cells.row(index), n == 0 and continues)
-            if text is not None and text != word.text:
-                words[n] = Word(text, word.box, word.conf)
+        gaps = spacing(row)
+        words: list[Word] = []
+        spaced: list[bool] = []
+        pieces_of = unspaced_runs(gaps) if joined else ((i, i + 1) for i in range(len(row.words)))
+        for n, (start, stop) in enumerate(pieces_of):
+            pieces = row.words[start:stop]
+            word = pieces[0] if len(pieces) == 1 else Word(
+                "".join(w.text for w in pieces), Box.enclosing(w.box for w in pieces), min(w.conf for w in pieces))
+            text = None
+            if not any(b.x0 <= w.box.center[0] < b.x1 for b in struck for w in pieces):
+                text = rewrite(word, cells.row(index), n == 0 and continues)
+            if text is None or text == word.text:
+                words.extend(pieces)
+                spaced.extend(gaps[start:stop])
+            else:
+                words.append(Word(text, word.box, word.conf))
+                spaced.append(gaps[start])
                 changed += 1
-        rows[index] = RowText(tuple(words), row.spaced)
+        rows[index] = RowText(tuple(words), tuple(spaced))
     return rows, changed
