@@ -431,7 +431,15 @@ UNKNOWN_WORD_DOUBT = 1.0
 DOUBT_MARGIN = 1.0
 # Marks inside a word that stand for a speck or a broken letter: a word read
 # with one is no word of the list, and its cells are read again whole.
-STRAY_MARKS = "`:,•*|\\"
+STRAY_MARKS = "`:,•*|\\+"
+# Marks written inside words too, a compound's hyphen (из-за) and an
+# abbreviation's full stop (млн.руб.), that also stand for worn letters
+# (кул-туры, плакс.ток): a word with one is read again whole unless its parts
+# make a compound or an abbreviation (see _worn_marks). Reading them again gave
+# 37/120/290 -> 37/119/283 and 185/321/1196 -> 185/317/1187 typed errors.
+WRITTEN_MARKS = "-."
+# Words joined to another by a hyphen (из-за, кое-где, что-то, г-н).
+HYPHEN_PARTICLES = {"из", "по", "кое", "во", "в", "г", "то", "либо", "нибудь", "ка", "за", "под", "таки"}
 CLOSING_MARKS = ".,;:)!?\"»"  # what may close a word; any other mark after one is part of its last letter
 
 
@@ -445,7 +453,9 @@ def reread_doubtful(cells: PageCells, layout: Layout, rows: list[RowText], glyph
     (``Замести`` + ``алю``) are read as one.
     A mark before a word that no word opens with (``@овета``) is taken for
     what is left of its first letter, one after it that closes no word for
-    its last. Left alone: words after an opening mark (a quote, a bracket),
+    its last, a stray mark inside (``пл:на``) or a hyphen or full stop that
+    joins no compound (``кул-туры``, see :data:`WRITTEN_MARKS`) for one of its
+    letters. Left alone: words after an opening mark (a quote, a bracket),
     the halves of a word broken across lines (no word of the list by
     themselves), and words known once a ``ъ`` is put back (``подема``)."""
     col = {ch: i for i, ch in enumerate(glyphs.chars)}
@@ -453,7 +463,9 @@ def reread_doubtful(cells: PageCells, layout: Layout, rows: list[RowText], glyph
     def rewrite(word: Word, row_cells: RowCells, continued: bool) -> str | None:
         lead, core, trail = split_marks(word.text)
         inner = [ch for ch in core if ch.lower() not in LETTERS]
-        if any(ch not in STRAY_MARKS for ch in inner):
+        if any(ch not in STRAY_MARKS + WRITTEN_MARKS for ch in inner):
+            return None
+        if any(ch in WRITTEN_MARKS for ch in inner) and not _worn_marks(core):
             return None
         if any(ch not in OPENING for ch in lead):
             lead, core = "", lead + core  # a mark no word opens with is what is left of its first letter
@@ -480,7 +492,7 @@ def reread_doubtful(cells: PageCells, layout: Layout, rows: list[RowText], glyph
             tokens = read_cells(glyphs.chars, fit, fit, no_space, unknown_word=UNKNOWN_WORD_DOUBT)
             if len(tokens) != 1 or not tokens[0].listed:
                 return None
-            if not inner and len(core) == len(ks) and not _fits_better(tokens[0].text, core, fit, col):
+            if len(core) == len(ks) and not _fits_better(tokens[0].text, _letters(core), fit, col):
                 return None
         text = "".join(t.text for t in tokens) + trail  # no space allowed: the word, and a mark in its last cell
         return text[0].upper() + text[1:] if core[0].isupper() else text
@@ -499,6 +511,22 @@ def _fits_better(word: str, read: str, fit: np.ndarray, col: dict[str, int]) -> 
         return float(sum(fit[i, col[ch]] if ch in col else middling[i] for i, ch in enumerate(letters)))
 
     return misfit(word) - FREQUENCY_WEIGHT * russian_zipf(word) + DOUBT_MARGIN <= misfit(read)
+
+
+def _worn_marks(core: str) -> bool:
+    """Whether the hyphens and full stops inside ``core`` stand for worn
+    letters: not in a figure (``Донбасс-1``), a compound with a particle
+    (``из-за``) or an abbreviation of one-letter parts (``т.е``)."""
+    return (not any(ch.isdigit() for ch in core)
+            and not any(part.lower() in HYPHEN_PARTICLES for part in core.split("-"))
+            and all(len(part) >= 2 for part in core.split(".")))
+
+
+def _letters(core: str) -> str:
+    """``core`` with each mark a ``?``, which fits no glyph: in
+    :func:`_fits_better` a mark costs its cell's median misfit, as a letter the
+    page never showed does."""
+    return "".join(ch if ch.lower() in LETTERS else "?" for ch in core)
 
 
 def _known(text: str) -> bool:

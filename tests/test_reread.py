@@ -20,7 +20,7 @@ from ocr.model import Box, Word
 from ocr.pipeline import process_page
 from ocr.preprocess import preprocess
 from ocr.recognize import RowText, read_row
-from ocr.reread import (_fits_better, confirm_pen_strokes, find_overtyping, hyphens_for_spaces, read_pen_struck,
+from ocr.reread import (_fits_better, _worn_marks, confirm_pen_strokes, find_overtyping, hyphens_for_spaces, read_pen_struck,
                         read_under_stamps, reread_doubtful, restore_case, restore_marks)
 from tests.rendering import LINES, MONO, typed_page
 
@@ -186,11 +186,12 @@ def _in_pieces(row: RowText, word: str, pieces: tuple[str, ...]) -> RowText:
     return RowText(tuple(words), tuple(spaced))
 
 
-@pytest.mark.parametrize("pieces", [("горо`ов,",), ("городо`",), ("*ородов,",), ("гор", "`дов,")])
+@pytest.mark.parametrize("pieces", [("горо`ов,",), ("городо`",), ("*ородов,",), ("гор", "`дов,"), ("гор-дов,",),
+                                    ("горо.ов,",)])
 def test_a_word_read_with_a_stray_mark_or_in_pieces_is_read_again_whole(pieces: tuple[str, ...]) -> None:
-    """A speck or a broken letter read as a mark inside the word, a last or
-    first letter read as a mark, and a word Tesseract cut in two are read
-    from their cells."""
+    """A speck or a broken letter read as a mark inside the word (a hyphen
+    or a full stop too), a last or first letter read as a mark, and a word
+    Tesseract cut in two are read from their cells."""
     pre, layout, rows, glyphs = _read_page(typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10, text=LINES))
     assert rows[6].text == LINES[6] and glyphs is not None
     rows[6] = _in_pieces(rows[6], "городов,", pieces)
@@ -198,6 +199,25 @@ def test_a_word_read_with_a_stray_mark_or_in_pieces_is_read_again_whole(pieces: 
     assert changed == 1
     assert reread[6].text == LINES[6]
     assert len(reread[6].words) == len(LINES[6].split())
+
+
+def test_compounds_and_abbreviations_are_not_read_again() -> None:
+    """Hyphens and full stops that belong in the words (``два-три``,
+    ``из-за``, ``т.е.``) are left as read, whether or not the word list
+    knows the word they make."""
+    lines = LINES[:8] + ("Из-за ремонта, т.е. на два-три месяца,", "в научно-техническом плане.")
+    pre, layout, rows, glyphs = _read_page(typed_page(dpi=DPI, cpi=CPI, spacing=SPACING, lines=10, text=lines))
+    assert [r.text for r in rows[8:]] == list(lines[8:]) and glyphs is not None
+    reread, changed = reread_doubtful(PageCells(pre.gray, layout), layout, rows, glyphs)
+    assert changed == 0
+    assert [r.text for r in reread[8:]] == list(lines[8:])
+
+
+@pytest.mark.parametrize("core, worn", [("кул-туры", True), ("плакс.ток", True), ("из-за", False), ("что-то", False),
+                                        ("Донбасс-1", False), ("т.е", False), ("с.г", False)])
+def test_a_hyphen_or_full_stop_stands_for_a_letter_only_outside_compounds_and_abbreviations(core: str,
+                                                                                        worn: bool) -> None:
+    assert _worn_marks(core) is worn
 
 
 def _struck_page(text: tuple[str, ...] = LINES, line: int = 6, span: str = "городов"):
