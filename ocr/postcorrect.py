@@ -11,7 +11,9 @@ What a typist wrote on purpose is never "corrected" (SPEC §1): numbers and
 words with digits (``56г.``, ``2-х``; only a lone ``6``, ``0`` or ``3`` among
 letters is taken for ``б``, ``о``, ``з``), words with an apostrophe
 (``под'ема``), words that are known once a ``ъ`` is put back (``подема``),
-all-caps words and abbreviations (``КПСС``, ``УШ``, ``ХХ``), words of one or
+abbreviations and short all-caps words (``КПСС``, ``УШ``, ``ХХ``; an all-caps
+word of LONG_WORD letters or more is a heading's, corrected in capitals:
+``ДЕГУТАТОВ``), words of one or
 two letters (``Ш``, ``N``), both halves of a word hyphen-broken across rows,
 dotted abbreviations (``ит.д.``), words with letters outside the Russian
 alphabet (Komi ``ӧ``, ``і``), and words after a mark that may be a lost letter
@@ -284,7 +286,9 @@ def join_split_words(row: RowText) -> tuple[RowText, list[tuple[int, str]]]:
 
 
 def _capital_like(core: str, word: str) -> str:
-    """``word`` with a capital first letter where ``core`` has one."""
+    """``word`` in capitals where ``core`` is, else with a capital first letter where ``core`` has one."""
+    if len(core) > 1 and core.isupper():
+        return word.upper()
     return word[:1].upper() + word[1:] if core[:1].isupper() else word
 
 
@@ -323,7 +327,7 @@ def _nearest_long_word(core: str) -> str | None:
     """For a long word of letters that no confusion of :data:`CONFUSIONS`
     mends (``госстановления``, ``товасищей``): the nearest common word within
     one shape edit in seven letters, in the word's case."""
-    if len(core) < LONG_WORD or not core.isalpha() or core[1:] != core[1:].lower():
+    if len(core) < LONG_WORD or not core.isalpha() or not (core.isupper() or core[1:] == core[1:].lower()):
         return None
     found = nearest_word(core.lower(), max_ratio=LONG_WORD_MAX_RATIO)
     # Type fills one cell a letter: a letter more or less is another word (Кобзеву, not Кобзев).
@@ -369,7 +373,8 @@ def correct_word(core: str, *, frequency: Frequency = russian_zipf, mid_sentence
     ``lower_mid_sentence``); capitals inside the word are taken as misreads.
     """
     low = core.lower()
-    forced = sum(ch.isupper() for ch in core[1:])  # a capital inside a word is a misread: one edit each
+    # a capital inside a word is a misread, one edit each, unless all its letters are capitals
+    forced = 0 if core.isupper() else sum(ch.isupper() for ch in core[1:])
     lowered = lower_mid_sentence and mid_sentence and core[:1].isupper()
     budget = max_edits - forced - int(lowered)
     if budget < 0:
@@ -435,7 +440,7 @@ def _eligible(text: str) -> bool:
     if any(ch.lower() not in RUSSIAN for ch in letters):
         return False  # Latin, Komi ӧ/і, …: not a Russian word
     if all(ch.isupper() for ch in letters):
-        return False  # КПСС, УШ, ХХ
+        return len(letters) >= LONG_WORD  # a heading's word, not an abbreviation (КПСС, УШ, ХХ)
     digits = [ch for ch in core if ch.isdigit()]
     if digits and (len(digits) > 1 or digits[0] not in DIGIT_LETTERS or "-" in core):
         return False  # numbers, 56г., 2-х

@@ -71,6 +71,13 @@ def test_abbreviations_numerals_and_short_words_are_left_alone() -> None:
     assert result.checked == 0
 
 
+def test_a_long_word_in_capitals_is_corrected_in_capitals() -> None:
+    """A heading's word is no abbreviation: ``ДЕГУТАТОВ`` is ``ДЕПУТАТОВ``, as
+    ``дегутатов`` would be ``депутатов``; ``КПСС`` beside it stays."""
+    result = postcorrect([_row("СОВЕТ", ("ДЕГУТАТОВ", 0.6), "КПСС")])
+    assert _texts(result.rows) == ["СОВЕТ ДЕПУТАТОВ КПСС"]
+
+
 @pytest.mark.parametrize("read, meant", [("пс", "по"), ("пе", "не"), ("дс", "до"), ("з", "в"), ("ча", "на")])
 def test_a_rare_short_word_becomes_the_common_one_a_confusion_away(read: str, meant: str) -> None:
     result = postcorrect([_row("было", (read, 0.99), "плана")])
