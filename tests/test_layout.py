@@ -748,3 +748,28 @@ def test_a_signature_whose_initials_stand_higher_than_the_surname_stays_one_bloc
     page = _handwrite(page, "Зубарев", 400 + int(_text_width("А. К. ", 60)), 215, 60)
     layout = analyze_layout(_binary(page), dpi=DPI)
     assert len(layout.hand) == 1
+
+
+def test_quotes_heavy_type_makes_tall_belong_to_their_row_and_a_speck_higher_up_does_not() -> None:
+    """Heavy type swells quotes to three quarters of a small letter's height,
+    taller than an accent; at a capital's height they are the row's. A speck
+    as large whose top reaches above a capital's, between the lines, is not."""
+    text = LINES[:2] + ("фильм снят на студии  Мосфильм  в 1956 году.",) + LINES[3:]
+    page = typed_page(lines=4, text=text)
+    row = analyze_layout(_binary(page), dpi=DPI).rows[2]
+    ch, base = row.char_height, row.baseline
+    tall, wide = round(0.75 * ch), round(0.12 * PITCH)
+    top = round(base - 1.55 * ch)  # at a capital's top: its middle is above the small letters
+    quote_x = _cell_x(text[2].index("Мосфильм") - 1) + round(0.3 * PITCH)  # in the blank cell before the word
+    speck_x = _cell_x(30)
+    marked = page.copy()
+    for x in (quote_x, quote_x + 2 * wide):
+        cv2.rectangle(marked, (x, top), (x + wide, top + tall), 30, -1)
+    speck_top = round(base - 1.75 * ch)  # its middle as high as a quote's could be
+    cv2.rectangle(marked, (speck_x, speck_top), (speck_x + 2 * wide, speck_top + tall), 30, -1)
+    layout = analyze_layout(_binary(marked), dpi=DPI)
+    members = set(layout.rows[2].members)
+    labels = layout.components.labels
+    assert labels[top + tall // 2, quote_x + wide // 2] in members
+    assert labels[top + tall // 2, quote_x + 2 * wide + wide // 2] in members
+    assert labels[speck_top + tall // 2, speck_x + wide] not in members
