@@ -427,6 +427,8 @@ def reread_typed(cells: PageCells, layout: Layout, rows: list[RowText], glyphs: 
 # first letter then gave 37/120/290 and 185/321/1196. A charge of 0.5 without the fit
 # against Tesseract's letters gave 37/124/309 and 193/318/1232; 1.0 without
 # it took rare words read right (кинообслуживания -> самообслуживания).
+# Every such reading is checked, a word read with marks too: a mark costs its
+# cell's median misfit (see _letters).
 UNKNOWN_WORD_DOUBT = 1.0
 DOUBT_MARGIN = 1.0
 # Marks inside a word that stand for a speck or a broken letter: a word read
