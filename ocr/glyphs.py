@@ -129,9 +129,11 @@ class RowCells:
 
     def cells_of(self, box: Box) -> list[int]:
         """The cells whose centres lie in ``box``'s x-range."""
-        k0 = _cell_of(box.x0 + self.pitch / 2, phase=self.row.phase, pitch=self.pitch)
-        k1 = _cell_of(box.x1 - self.pitch / 2, phase=self.row.phase, pitch=self.pitch)
-        return list(range(k0, k1 + 1))
+        return list(range(self.cell_at(box.x0 + self.pitch / 2), self.cell_at(box.x1 - self.pitch / 2) + 1))
+
+    def cell_at(self, x: float) -> int:
+        """The cell that page column ``x`` lies in."""
+        return _cell_of(x, phase=self.row.phase, pitch=self.pitch)
 
 
 class PageCells:

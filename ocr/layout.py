@@ -295,9 +295,9 @@ def attach_to_rows(comps: Components, rows: list[TypedRow], *, pitch: float,
         top = row.baseline - 1.45 * row.char_height  # breves and accents above capitals
         cap = row.baseline - ABOVE_CAPS * row.char_height
         bottom = row.baseline + 0.45 * row.char_height
-        accent = (h <= ACCENT_MAX * row.char_height) & (comps.widths <= pitch)
-        accent |= ((h <= RAISED_MAX * row.char_height) & (comps.widths <= pitch)
-                   & (comps.boxes[:, 1] >= row.baseline - RAISED_TOP * row.char_height))
+        accent = (comps.widths <= pitch) & ((h <= ACCENT_MAX * row.char_height)
+                                            | ((h <= RAISED_MAX * row.char_height)
+                                               & (comps.boxes[:, 1] >= row.baseline - RAISED_TOP * row.char_height)))
         hanging = ((comps.boxes[:, 1] >= row.baseline - HANG_TOP * row.char_height)
                    & (comps.boxes[:, 3] >= row.baseline + HANG_FOOT * row.char_height)
                    & (comps.widths <= HANG_WIDTH * pitch) & (h <= HANG_ASPECT * comps.widths))

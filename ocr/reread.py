@@ -28,7 +28,7 @@ from ocr.layout_model import Layout, Strike, runs
 from ocr.lexicon import NEAREST_MIN_ZIPF, russian_zipf
 from ocr.model import Box, Word
 from ocr.postcorrect import OPENING, hard_sign_dropped, spacing, split_marks, unspaced_runs
-from ocr.recognize import INK_LEVEL, RowText, _cell_of, spaced_by_pitch
+from ocr.recognize import INK_LEVEL, RowText, spaced_by_pitch
 
 # Cells of misfit charged per letter of a word not in the word list: under
 # over-typing the list must decide, in plain type the image; 1.0, 0.5 and 0
@@ -481,8 +481,7 @@ def reread_doubtful(cells: PageCells, layout: Layout, rows: list[RowText], glyph
             return None
         if any(ch not in CLOSING_MARKS for ch in trail):
             core, trail = core + trail, ""
-            last = _cell_of(word.box.x1 - 1, phase=row_cells.row.phase, pitch=row_cells.pitch)
-            ks = list(range(ks[0], max(ks[-1], last) + 1))  # the cell of a narrow mark too
+            ks = list(range(ks[0], max(ks[-1], row_cells.cell_at(word.box.x1 - 1)) + 1))  # a narrow mark's cell too
         elif len(ks) == len(core) + len(trail):
             ks = ks[:len(core)]  # the marks were read right where the letters fill their cells
         if not 3 <= len(ks) <= MAX_WORD:

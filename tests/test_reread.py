@@ -20,8 +20,8 @@ from ocr.model import Box, Word
 from ocr.pipeline import process_page
 from ocr.preprocess import preprocess
 from ocr.recognize import RowText, read_row
-from ocr.reread import (_fits_better, _worn_marks, confirm_pen_strokes, find_overtyping, hyphens_for_spaces, read_pen_struck,
-                        read_under_stamps, reread_doubtful, restore_case, restore_marks)
+from ocr.reread import (_fits_better, _worn_marks, confirm_pen_strokes, find_overtyping, hyphens_for_spaces,
+                        read_pen_struck, read_under_stamps, reread_doubtful, restore_case, restore_marks)
 from tests.rendering import LINES, MONO, typed_page
 
 DPI, CPI, SPACING = 300, 10, 1.5
